@@ -1,0 +1,93 @@
+"""The ``Dec`` document as the rules see it: a lenient, read-only view of the parsed tree.
+
+Lenient on purpose: a file that fails the XSD is still read as far as possible so that one run
+reports *all* findings of a file.  Every value is the attribute's text as written (``None`` when
+absent); rules convert and judge.  ``Node.loc(attr)`` gives the location used in findings, e.g.
+``Dec/Asignaturas/Asignatura[3]/@calificacion``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from lxml import etree
+
+NS = "https://www.siged.sep.gob.mx/certificados/"
+VERSION = "3.0"
+TIPO_CERTIFICADO_IPES = "5"
+
+
+def q(local: str) -> str:
+    return f"{{{NS}}}{local}"
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    path: str
+    attrs: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    present: bool = True
+
+    def get(self, name: str) -> str | None:
+        return self.attrs.get(name)
+
+    def loc(self, name: str | None = None) -> str:
+        return f"{self.path}/@{name}" if name else self.path
+
+
+def _node(parent: etree._Element | None, local: str, path: str) -> Node:
+    el = parent.find(q(local)) if parent is not None else None
+    if el is None:
+        return Node(path=path, present=False)
+    return Node(path=path, attrs=MappingProxyType(dict(el.attrib)))
+
+
+@dataclass(frozen=True, slots=True)
+class DecDocument:
+    root: etree._Element
+    dec: Node
+    servicio_firmante: Node
+    ipes: Node
+    responsable: Node
+    rvoe: Node
+    carrera: Node
+    alumno: Node
+    expedicion: Node
+    asignaturas: Node
+    asignatura: tuple[Node, ...]
+    dreoe: Node
+    sep_ipes: Node
+
+    @property
+    def folio_control(self) -> str | None:
+        return self.dec.get("folioControl")
+
+    @property
+    def is_stamped(self) -> bool:
+        return self.dreoe.present or self.sep_ipes.present
+
+    @classmethod
+    def from_tree(cls, tree: etree._ElementTree | etree._Element) -> DecDocument:
+        root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
+        ipes_el = root.find(q("Ipes"))
+        asigs_el = root.find(q("Asignaturas"))
+        subjects: list[Node] = []
+        if asigs_el is not None:
+            for i, el in enumerate(asigs_el.findall(q("Asignatura")), start=1):
+                subjects.append(Node(f"Dec/Asignaturas/Asignatura[{i}]", MappingProxyType(dict(el.attrib))))
+        return cls(
+            root=root,
+            dec=Node("Dec", MappingProxyType(dict(root.attrib))),
+            servicio_firmante=_node(root, "ServicioFirmante", "Dec/ServicioFirmante"),
+            ipes=_node(root, "Ipes", "Dec/Ipes"),
+            responsable=_node(ipes_el, "Responsable", "Dec/Ipes/Responsable"),
+            rvoe=_node(root, "Rvoe", "Dec/Rvoe"),
+            carrera=_node(root, "Carrera", "Dec/Carrera"),
+            alumno=_node(root, "Alumno", "Dec/Alumno"),
+            expedicion=_node(root, "Expedicion", "Dec/Expedicion"),
+            asignaturas=_node(root, "Asignaturas", "Dec/Asignaturas"),
+            asignatura=tuple(subjects),
+            dreoe=_node(root, "Dreoe", "Dec/Dreoe"),
+            sep_ipes=_node(root, "SepIpes", "Dec/SepIpes"),
+        )
