@@ -1,0 +1,60 @@
+"""``mec-ws``: the one command-line entry point (Spanish output, ``--help`` everywhere).
+
+Each group of subcommands lives in its own module and registers itself through a
+``register(subparsers)`` function that sets ``func`` on its parser; ``func(args) -> int`` is the
+exit status.  Domain errors (:class:`mec_ws.errors.MecError`) are printed in Spanish, exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from mec_ws import __version__
+from mec_ws.errors import MecError
+
+# Modules that contribute subcommands, in the order --help lists them.
+COMMAND_MODULES = (
+    "mec_ws.cli.engine",  # validate, verify, demo
+    "mec_ws.cli.service",  # serve, worker, wsdl, db
+    "mec_ws.cli.admin",  # admin …
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mec-ws",
+        description="Módulo Electrónico de Certificación (MEC): servicio SOAP y herramientas.",
+    )
+    parser.add_argument("--version", action="version", version=f"mec-ws {__version__}")
+    sub = parser.add_subparsers(dest="comando", metavar="COMANDO", title="comandos")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:  # a command group not built yet in this checkout
+            if exc.name != name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except MecError as exc:
+        print(f"error [{exc.codigo}]: {exc.mensaje}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
