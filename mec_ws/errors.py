@@ -39,3 +39,87 @@ class XmlReadError(ClientError):
 
 class ConfigurationError(MecError):
     codigo = "Configuracion"
+
+
+# --- the fault codes of the wire contract (contract.md, "Errors") -------------------------------
+
+
+class Autenticacion(ClientError):
+    codigo = "Autenticacion"
+
+
+class CuentaBloqueada(ClientError):
+    codigo = "CuentaBloqueada"
+
+
+class FolioInexistente(ClientError):
+    codigo = "FolioInexistente"
+
+
+class FolioAgotado(ClientError):
+    codigo = "FolioAgotado"
+
+
+class FolioAceptado(ClientError):
+    codigo = "FolioAceptado"
+
+
+class CargaEnProceso(ClientError):
+    codigo = "CargaEnProceso"
+
+
+class ArchivoInvalido(ClientError):
+    codigo = "ArchivoInvalido"
+
+
+class LoteInexistente(ClientError):
+    codigo = "LoteInexistente"
+
+
+class CertificadoInexistente(ClientError):
+    codigo = "CertificadoInexistente"
+
+
+class CancelacionNoPermitida(ClientError):
+    codigo = "CancelacionNoPermitida"
+
+
+class ProgramaInvalido(ClientError):
+    codigo = "ProgramaInvalido"
+
+
+class DocumentoInexistente(ClientError):
+    codigo = "DocumentoInexistente"
+
+
+class PruebasIncompletas(ClientError):
+    codigo = "PruebasIncompletas"
+
+
+class SolicitudInvalida(ClientError):
+    codigo = "SolicitudInvalida"
+
+
+class Interno(MecError):
+    """Our fault (``soapenv:Server.Interno``); the message never carries internals."""
+
+    codigo = "Interno"
+
+
+FAULT_CODES: tuple[str, ...] = (
+    "Autenticacion",
+    "CuentaBloqueada",
+    "FolioInexistente",
+    "FolioAgotado",
+    "FolioAceptado",
+    "CargaEnProceso",
+    "ArchivoInvalido",
+    "LoteInexistente",
+    "CertificadoInexistente",
+    "CancelacionNoPermitida",
+    "ProgramaInvalido",
+    "DocumentoInexistente",
+    "PruebasIncompletas",
+    "SolicitudInvalida",
+    "Interno",
+)
