@@ -28,6 +28,8 @@ class Institution:
     id: str
     name: str
     campuses: tuple[Campus, ...] = ()
+    # False when only the id is known (``mec-ws validate --institucion``): campus checks are skipped.
+    campuses_known: bool = True
 
     def campus(self, campus_id: str) -> Campus | None:
         return next((c for c in self.campuses if c.id == campus_id), None)
