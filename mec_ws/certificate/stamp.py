@@ -1,11 +1,35 @@
-"""The SEP stamp: the ``Dreoe`` and ``SepIpes`` nodes appended to an accepted certificate."""
+"""The SEP stamp: the ``Dreoe`` and ``SepIpes`` nodes appended to an accepted certificate.
+
+``Dreoe`` records the SEP officer and seals ``||fechaDreoe|selloDec|noCertificadoDreoe|curp|idCargo||``;
+``SepIpes`` carries the ``folioDigital`` (UUID4) and seals
+``||version|folioDigital|fechaSepIpes|selloDreoe|noCertificadoSepIpes||``.  Both with RSA-SHA256 and
+the SEP officer's key; dates are ``YYYY-MM-DDThh:mm:ss`` in Mexico City time.  The institution's
+part is not touched, so its ``sello`` still verifies on the stamped file.  Anyone with the SEP
+certificate can check a stamped file offline (:func:`verify_stamped`).
+"""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
+from lxml import etree
+
+from mec_ws.certificate.cadena import cadena_dreoe, cadena_sepipes
+from mec_ws.certificate.document import q
+from mec_ws.certificate.efirma import certificate_from_base64, certificate_number
+from mec_ws.certificate.reader import read_xml
+from mec_ws.certificate.schema import validate_stamped
+from mec_ws.certificate.sello import sign, verify, verify_document
+from mec_ws.errors import XmlReadError
+
+MEXICO_CITY = ZoneInfo("America/Mexico_City")
+SEP_IPES_VERSION = "1.0"
+DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
 
 @dataclass(frozen=True)
@@ -18,3 +42,131 @@ class SepSigner:
     nombre_completo: str
     id_cargo: int
     cargo: str
+
+
+@dataclass(frozen=True)
+class StampResult:
+    folio_digital: str
+    fecha_sep_ipes: datetime  # aware, Mexico City time, whole seconds
+    xml: bytes  # the stamped document, UTF-8 with XML declaration
+
+
+def mexico_city_now(now: datetime | None = None) -> datetime:
+    """``now`` (aware; default: the current time) in Mexico City, truncated to the second."""
+    when = datetime.now(UTC) if now is None else now
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValueError("La fecha del sellado debe tener zona horaria.")
+    return when.astimezone(MEXICO_CITY).replace(microsecond=0)
+
+
+def _serialize(root: etree._Element) -> bytes:
+    tree = root.getroottree()
+    target: etree._ElementTree | etree._Element = tree if tree.getroot() is root else root
+    return etree.tostring(target, xml_declaration=True, encoding="UTF-8")
+
+
+def stamp(
+    root: etree._Element,
+    signer: SepSigner,
+    *,
+    now: datetime | None = None,
+    folio_digital: str | None = None,
+) -> StampResult:
+    """Append ``Dreoe`` then ``SepIpes`` to ``root`` (in place) and return the stamped bytes.
+
+    ``root`` must be an accepted upload: it has a ``sello`` and no SEP nodes yet.
+    """
+    if root.find(q("Dreoe")) is not None or root.find(q("SepIpes")) is not None:
+        raise ValueError("El certificado ya tiene los nodos Dreoe o SepIpes.")
+    sello_dec = root.get("sello")
+    if not sello_dec:
+        raise ValueError("El certificado no tiene sello; no se puede sellar.")
+    when = mexico_city_now(now)
+    fecha = when.strftime(DATE_FORMAT)
+    folio = folio_digital or str(uuid.uuid4())
+    numero = certificate_number(signer.certificate)
+
+    dreoe = etree.SubElement(root, q("Dreoe"))
+    dreoe.set("fechaDreoe", fecha)
+    dreoe.set("selloDec", sello_dec)
+    dreoe.set("noCertificadoDreoe", numero)
+    dreoe.set("curp", signer.curp)
+    dreoe.set("nombreCompleto", signer.nombre_completo)
+    dreoe.set("idCargo", str(signer.id_cargo))
+    dreoe.set("cargo", signer.cargo)
+    dreoe.set("selloDreoe", sign(cadena_dreoe(dreoe), signer.key))
+
+    sepipes = etree.SubElement(root, q("SepIpes"))
+    sepipes.set("version", SEP_IPES_VERSION)
+    sepipes.set("folioDigital", folio)
+    sepipes.set("fechaSepIpes", fecha)
+    sepipes.set("selloDreoe", dreoe.get("selloDreoe", ""))
+    sepipes.set("noCertificadoSepIpes", numero)
+    sepipes.set("selloSepIpes", sign(cadena_sepipes(sepipes), signer.key))
+
+    return StampResult(folio_digital=folio, fecha_sep_ipes=when, xml=_serialize(root))
+
+
+@dataclass(frozen=True)
+class StampVerification:
+    ok: bool
+    problems: tuple[str, ...]  # Spanish, one per failed check; empty when ok
+    folio_digital: str | None = None
+    sello_variant: int | None = None  # which cadena the institution's sello matched (33 or 32)
+
+
+def _check_institution_sello(root: etree._Element) -> tuple[list[str], int | None]:
+    text = root.get("certificadoResponsable")
+    if not text:
+        return ["El certificado no trae certificadoResponsable."], None
+    try:
+        officer = certificate_from_base64(text)
+    except ValueError as exc:
+        return [str(exc)], None
+    problems: list[str] = []
+    if root.get("noCertificadoResponsable") != certificate_number(officer):
+        problems.append("noCertificadoResponsable no coincide con certificadoResponsable.")
+    result = verify_document(root, officer)
+    if not result.valid:
+        problems.append("El sello de la institución (Dec/@sello) no verifica.")
+    return problems, result.variant
+
+
+def verify_stamped(data: bytes, sep_certificate: x509.Certificate) -> StampVerification:
+    """Check every seal of a stamped file against the SEP certificate (offline)."""
+    try:
+        root = read_xml(data).getroot()
+    except XmlReadError as exc:
+        return StampVerification(ok=False, problems=(exc.mensaje,))
+    if root.tag != q("Dec"):
+        return StampVerification(ok=False, problems=("El elemento raíz no es Dec.",))
+    problems = [f"{f.location}: {f.message}" for f in validate_stamped(root)]
+
+    inst_problems, variant = _check_institution_sello(root)
+    problems += inst_problems
+
+    dreoe = root.find(q("Dreoe"))
+    sepipes = root.find(q("SepIpes"))
+    if dreoe is None or sepipes is None:
+        problems.append("El archivo no tiene los nodos Dreoe y SepIpes: no está sellado por la SEP.")
+        return StampVerification(ok=False, problems=tuple(problems), sello_variant=variant)
+
+    sep_number = certificate_number(sep_certificate)
+    if dreoe.get("selloDec") != root.get("sello"):
+        problems.append("Dreoe/@selloDec no es copia de Dec/@sello.")
+    if dreoe.get("noCertificadoDreoe") != sep_number:
+        problems.append("Dreoe/@noCertificadoDreoe no corresponde al certificado de la SEP.")
+    if not verify(cadena_dreoe(dreoe), dreoe.get("selloDreoe", ""), sep_certificate):
+        problems.append("El sello Dreoe/@selloDreoe no verifica con el certificado de la SEP.")
+    if sepipes.get("selloDreoe") != dreoe.get("selloDreoe"):
+        problems.append("SepIpes/@selloDreoe no es copia de Dreoe/@selloDreoe.")
+    if sepipes.get("noCertificadoSepIpes") != sep_number:
+        problems.append("SepIpes/@noCertificadoSepIpes no corresponde al certificado de la SEP.")
+    if not verify(cadena_sepipes(sepipes), sepipes.get("selloSepIpes", ""), sep_certificate):
+        problems.append("El sello SepIpes/@selloSepIpes no verifica con el certificado de la SEP.")
+    return StampVerification(
+        ok=not problems,
+        problems=tuple(problems),
+        folio_digital=sepipes.get("folioDigital"),
+        sello_variant=variant,
+    )
