@@ -1,0 +1,54 @@
+"""The grade scale and every grade: decimals with at most 2 decimals, within the scale."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mec_ws.certificate.document import DecDocument
+from mec_ws.findings import Finding
+from mec_ws.registry import ValidationContext
+from mec_ws.rules.base import Rule, error
+from mec_ws.rules.common import grade_value, scale_of
+from mec_ws.rules.values import decimal_text
+
+
+def check_scale(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding]:
+    scale = scale_of(doc)
+    if scale is None or scale.valid:
+        return
+    yield error(
+        "ESCALA_CALIFICACION_INVALIDA",
+        f"La escala de calificaciones no es congruente: mínima {decimal_text(scale.minima)}, mínima "
+        f"aprobatoria {decimal_text(scale.aprobatoria)}, máxima {decimal_text(scale.maxima)}; "
+        "debe cumplirse mínima ≤ mínima aprobatoria ≤ máxima.",
+        doc.carrera.loc("calificacionMinimaAprobatoria"),
+    )
+
+
+def check_grades(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding]:
+    scale = scale_of(doc)
+    in_scale = scale is not None and scale.valid
+    for node in doc.asignatura:
+        text = node.get("calificacion")
+        if text is None:
+            continue  # the XSD finding reports it
+        grade = grade_value(text)
+        if grade is None:
+            yield error(
+                "CALIFICACION_INVALIDA",
+                f"La calificación «{text}» no es un número decimal con a lo más 2 decimales.",
+                node.loc("calificacion"),
+            )
+        elif in_scale and scale is not None and not scale.minima <= grade <= scale.maxima:
+            yield error(
+                "CALIFICACION_FUERA_DE_RANGO",
+                f"La calificación {text.strip()} está fuera de la escala "
+                f"[{decimal_text(scale.minima)}, {decimal_text(scale.maxima)}].",
+                node.loc("calificacion"),
+            )
+
+
+GRADE_RULES: tuple[Rule, ...] = (
+    Rule("escala de calificaciones", ("ESCALA_CALIFICACION_INVALIDA",), check_scale),
+    Rule("calificaciones", ("CALIFICACION_INVALIDA", "CALIFICACION_FUERA_DE_RANGO"), check_grades),
+)
