@@ -196,6 +196,11 @@ CODES: dict[str, tuple[str, str]] = {
         "carga",
         "El número de certificados no coincide con el amparado por el folio de pago.",
     ),
+    # --- the engine itself ------------------------------------------------------------------
+    "ERROR_INTERNO_REGLA": (
+        "sistema",
+        "Una verificación falló por un error interno; el archivo no se pudo validar por completo.",
+    ),
 }
 
 
