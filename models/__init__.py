@@ -1,0 +1,41 @@
+"""SQLAlchemy 2 models of mec-ws and their Alembic migrations (``models/alembic``).
+
+Import everything from here: ``from models import Base, Batch, Certificate``.  The study-program
+rows carry a ``Row`` suffix so that they never clash with :class:`mec_ws.registry.StudyProgram`
+and :class:`mec_ws.registry.ProgramSubject`, the plain objects the rules consume.
+
+Instants are aware UTC datetimes on both databases (:class:`models.base.UtcDateTime`); grades and
+credits are decimal text; status columns are ``StrEnum`` values (``mec_ws.services.dto``).
+"""
+
+from models.base import NAMING_CONVENTION, Base, UtcDateTime, utcnow
+from models.batches import MAX_ATTEMPTS, Batch, BatchFile, BatchKind, FolioPago, WorkerHeartbeat
+from models.certificates import CancellationRequest, Certificate, Document, EstatusCancelacion
+from models.programs import ProgramCampusRow, ProgramSubjectRow, StudyProgramRow
+from models.registry import Campus, Institution, Officer, SepStampKey, TrustedCA, User
+
+__all__ = [
+    "MAX_ATTEMPTS",
+    "NAMING_CONVENTION",
+    "Base",
+    "Batch",
+    "BatchFile",
+    "BatchKind",
+    "Campus",
+    "CancellationRequest",
+    "Certificate",
+    "Document",
+    "EstatusCancelacion",
+    "FolioPago",
+    "Institution",
+    "Officer",
+    "ProgramCampusRow",
+    "ProgramSubjectRow",
+    "SepStampKey",
+    "StudyProgramRow",
+    "TrustedCA",
+    "User",
+    "UtcDateTime",
+    "WorkerHeartbeat",
+    "utcnow",
+]
