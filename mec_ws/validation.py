@@ -13,9 +13,12 @@ so the file is rejected rather than accepted without that check).
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+
+from lxml import etree
 
 from mec_ws.certificate import schema
 from mec_ws.certificate.document import NS, DecDocument, q
@@ -83,9 +86,20 @@ def _run_rule(rule: Rule, doc: DecDocument, ctx: ValidationContext) -> list[Find
         ]
 
 
+def _upload_part(root: etree._Element) -> etree._Element:
+    """The tree without the SEP's nodes (their presence is NODOS_SEP_PRESENTES, not an XSD finding)."""
+    sep_nodes = [el for el in root if el.tag in (q("Dreoe"), q("SepIpes"))]
+    if not sep_nodes:
+        return root
+    part = copy.deepcopy(root)
+    for el in [el for el in part if el.tag in (q("Dreoe"), q("SepIpes"))]:
+        part.remove(el)
+    return part
+
+
 def check_document(doc: DecDocument, ctx: ValidationContext) -> list[Finding]:
     """XSD plus every business rule on a parsed ``Dec`` document."""
-    findings = list(schema.validate_upload(doc.root))
+    findings = list(schema.validate_upload(_upload_part(doc.root)))
     for rule in ALL_RULES:
         findings.extend(_run_rule(rule, doc, ctx))
     return findings
