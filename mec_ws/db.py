@@ -130,3 +130,14 @@ def ensure_schema(engine: Engine, *, auto_upgrade_sqlite: bool = True) -> None:
         f"la base de datos está desactualizada: ejecute `mec-ws db upgrade` "
         f"(revisión actual: {actual}; requerida: {head})."
     )
+
+
+def open_database(database_url: str | URL, *, auto_upgrade_sqlite: bool = True) -> Engine:
+    """:func:`make_engine` + :func:`ensure_schema`: what ``serve``, ``worker`` and ``admin`` use."""
+    engine = make_engine(database_url)
+    try:
+        ensure_schema(engine, auto_upgrade_sqlite=auto_upgrade_sqlite)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine

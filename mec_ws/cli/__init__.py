@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "mec_ws.cli.engine",  # validate, verify, demo
     "mec_ws.cli.service",  # serve, worker, wsdl, db
     "mec_ws.cli.admin",  # admin …
+    "mec_ws.cli.db",  # db upgrade, db current
 )
 
 

@@ -1,0 +1,116 @@
+"""Password hashing: scrypt (``hashlib``) with a random salt, self-describing encoding.
+
+Encoded form: ``scrypt$<n>$<r>$<p>$<salt base64>$<hash base64>``.  The parameters travel with
+each hash, so raising the cost later only affects new hashes (see :func:`needs_rehash`).
+
+The default cost (n=2**15, r=8, p=1: 32 MiB, about 70 ms on a current core) keeps a login well
+under 100 ms while making offline guessing expensive.  ``MEC_SCRYPT_N`` (a power of two ≥ 2**10)
+overrides n — for test suites, never lower it in production.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from functools import cache
+
+from mec_ws.errors import ConfigurationError
+
+ALGORITHM = "scrypt"
+DEFAULT_N = 2**15
+MIN_N = 2**10
+R = 8
+P = 1
+SALT_BYTES = 16
+KEY_BYTES = 32
+
+
+@dataclass(frozen=True, slots=True)
+class ScryptParams:
+    n: int
+    r: int
+    p: int
+
+
+def current_params() -> ScryptParams:
+    raw = os.environ.get("MEC_SCRYPT_N", "").strip()
+    n = DEFAULT_N
+    if raw:
+        try:
+            n = int(raw)
+        except ValueError:
+            raise ConfigurationError(
+                f"MEC_SCRYPT_N debe ser un número entero (se recibió {raw!r})."
+            ) from None
+        if n < MIN_N or n & (n - 1):
+            raise ConfigurationError(f"MEC_SCRYPT_N debe ser una potencia de 2 y al menos {MIN_N}.")
+    return ScryptParams(n=n, r=R, p=P)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _derive(password: str, salt: bytes, params: ScryptParams, dklen: int = KEY_BYTES) -> bytes:
+    maxmem = 128 * params.r * params.n * 2 + 1024 * 1024
+    return hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=params.n, r=params.r, p=params.p, maxmem=maxmem, dklen=dklen
+    )
+
+
+def hash_password(password: str) -> str:
+    if not password:
+        raise ValueError("La contraseña no puede estar vacía.")
+    params = current_params()
+    salt = secrets.token_bytes(SALT_BYTES)
+    digest = _derive(password, salt, params)
+    return f"{ALGORITHM}${params.n}${params.r}${params.p}${_b64(salt)}${_b64(digest)}"
+
+
+def _parse(encoded: str) -> tuple[ScryptParams, bytes, bytes] | None:
+    parts = encoded.split("$")
+    if len(parts) != 6 or parts[0] != ALGORITHM:
+        return None
+    try:
+        n, r, p = int(parts[1]), int(parts[2]), int(parts[3])
+        salt = base64.b64decode(parts[4], validate=True)
+        digest = base64.b64decode(parts[5], validate=True)
+    except (ValueError, binascii.Error):
+        return None
+    if n < 2 or n & (n - 1) or not (1 <= r <= 64) or not (1 <= p <= 16) or not salt or not digest:
+        return None
+    return ScryptParams(n, r, p), salt, digest
+
+
+def verify_password(password: str, encoded: str) -> bool:
+    """True when ``password`` matches ``encoded``; False for a mismatch or a malformed hash.
+
+    The comparison is constant-time.
+    """
+    parsed = _parse(encoded)
+    if parsed is None:
+        return False
+    params, salt, digest = parsed
+    candidate = _derive(password, salt, params, dklen=len(digest))
+    return hmac.compare_digest(candidate, digest)
+
+
+def needs_rehash(encoded: str) -> bool:
+    parsed = _parse(encoded)
+    return parsed is None or parsed[0] != current_params()
+
+
+@cache
+def _dummy_hash(params: ScryptParams) -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def burn_verify(password: str) -> None:
+    """Spend the time of one verification without any account (unknown users), so that response
+    times do not reveal which usernames exist."""
+    verify_password(password, _dummy_hash(current_params()))
