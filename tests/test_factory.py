@@ -139,3 +139,56 @@ def test_tree_is_namespaced_and_attribute_only():
     root = default_scenario().certificate(0)
     assert all(el.text is None for el in root.iter())
     assert {etree.QName(el).namespace for el in root.iter()} == {"https://www.siged.sep.gob.mx/certificados/"}
+
+
+def test_responsable_from_officer_certificate():
+    from mec_ws.testdata import pki
+    from mec_ws.testdata.factory import build_certificate, default_officer
+
+    scenario = default_scenario()
+    base = pki.default_pki()
+    root = build_certificate(
+        scenario.program,
+        scenario.institution,
+        scenario.campus,
+        scenario.student(0),
+        folio_control="F-1",
+        officer_cert=base.officer_cert,
+    )
+    responsable = DecDocument.from_tree(root).responsable
+    assert responsable.get("curp") == base.officer_curp == default_officer().curp
+    assert responsable.get("primerApellido") == "GÓMEZ"
+
+
+def test_officer_from_other_certificate():
+    from datetime import UTC, datetime
+
+    from mec_ws.testdata import pki
+    from mec_ws.testdata.curp import make_curp
+    from mec_ws.testdata.factory import officer_from_certificate
+
+    curp = make_curp("Rosa María", "Ordóñez", "Ibáñez", date(1979, 5, 20), "M", "21")
+    base = pki.default_pki()
+    _, cert = pki.make_officer_certificate(
+        base.ca_key,
+        base.ca_cert,
+        curp=curp,
+        rfc="OOIR790520AB1",
+        nombre="ROSA MARIA ORDOÑEZ IBAÑEZ",
+        not_before=datetime(2020, 1, 1, tzinfo=UTC),
+        not_after=datetime(2030, 1, 1, tzinfo=UTC),
+    )
+    officer = officer_from_certificate(cert, id_cargo=3)
+    assert (
+        officer.curp,
+        officer.nombre,
+        officer.primer_apellido,
+        officer.segundo_apellido,
+        officer.id_cargo,
+    ) == (
+        curp,
+        "ROSA MARIA",
+        "ORDOÑEZ",
+        "IBAÑEZ",
+        3,
+    )

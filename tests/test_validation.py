@@ -192,3 +192,18 @@ def test_file_result_properties():
     assert result.ok and result.errors == ()
     assert result.skipped == (findings[1],) and result.warnings == (findings[0],)
     assert result.sello_variant == 32
+
+
+def test_sample_upload_as_one_set(scenario, ctx):
+    from mec_ws.testdata.broken import sample_upload
+
+    results = validate_many(sample_upload(scenario), ctx)
+    for result in results:
+        errors = {f.code for f in result.errors}
+        if result.name.startswith("valido_"):
+            assert result.ok and result.findings == (), result.name
+        elif result.name == "roto_sello_variante_32.xml":
+            assert errors == set()
+        else:
+            assert errors == {result.name.removeprefix("roto_").removesuffix(".xml").upper()}
+    assert len(results) == 3 + len(BROKEN_VARIANTS)

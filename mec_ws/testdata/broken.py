@@ -403,6 +403,20 @@ def duplicate_folio_upload(scenario: Scenario | None = None) -> list[tuple[str, 
     ]
 
 
+def sample_upload(scenario: Scenario | None = None, *, valid: int = 3) -> list[tuple[str, bytes]]:
+    """A demo folder: ``valido_N.xml`` (TOTAL, PARCIAL…) and one ``roto_<código>.xml`` per variant.
+
+    Folios are distinct across all of them, so validating the set as one upload adds nothing.
+    """
+    scenario = scenario or default_scenario()
+    files = [
+        (f"valido_{n + 1}.xml", _sealed(scenario.certificate(100 + n, tipo=TOTAL if n % 2 == 0 else PARCIAL)))
+        for n in range(valid)
+    ]
+    files += [(f"roto_{code.lower()}.xml", make(scenario)) for code, make in BROKEN_VARIANTS.items()]
+    return files
+
+
 def broken_file(code: str, scenario: Scenario | None = None) -> bytes:
     return BROKEN_VARIANTS[code](scenario or default_scenario())
 
@@ -416,5 +430,6 @@ __all__ = [
     "broken_file",
     "default_scenario",
     "duplicate_folio_upload",
+    "sample_upload",
     "special_officers",
 ]

@@ -105,6 +105,25 @@ def default_officer() -> Officer:
     )
 
 
+def officer_from_certificate(cert: x509.Certificate, *, id_cargo: int = 5) -> Officer:
+    """The Responsable an e.firma certificate names: CURP from the subject, names from the CN."""
+    from mec_ws.certificate.efirma import subject_curp
+
+    curp = subject_curp(cert) or ""
+    default = default_officer()
+    if curp == default.curp:
+        return Officer(
+            default.curp, default.nombre, default.primer_apellido, default.segundo_apellido, id_cargo
+        )
+    common_names = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    words = str(common_names[0].value).split() if common_names else []
+    if len(words) >= 3:
+        nombre, ap1, ap2 = " ".join(words[:-2]), words[-2], words[-1]
+    else:
+        nombre, ap1, ap2 = (words[0] if words else "RESPONSABLE"), (words[1] if len(words) > 1 else "X"), None
+    return Officer(curp=curp, nombre=nombre, primer_apellido=ap1, segundo_apellido=ap2, id_cargo=id_cargo)
+
+
 # --- institution and program ----------------------------------------------------------------------
 
 
@@ -405,11 +424,16 @@ def build_certificate(
     rng: random.Random | None = None,
     fecha: datetime = DEFAULT_FECHA,
     officer: Officer | None = None,
+    officer_cert: x509.Certificate | None = None,
     data: CertificateData | None = None,
 ) -> etree._Element:
-    """A correct, unsigned ``Dec`` 3.0 (no sello, certificadoResponsable, noCertificadoResponsable)."""
+    """A correct, unsigned ``Dec`` 3.0 (no sello, certificadoResponsable, noCertificadoResponsable).
+
+    The Responsable is ``officer``, else the holder of ``officer_cert``, else the default test officer.
+    """
     rng = rng or random.Random(folio_control)  # noqa: S311 - test data, not security
-    officer = officer or default_officer()
+    if officer is None:
+        officer = officer_from_certificate(officer_cert) if officer_cert is not None else default_officer()
     data = data or certificate_data(program, rng, folio_control=folio_control, tipo=tipo, fecha=fecha)
     entidades = catalogs.load("entidad_federativa")
 
