@@ -6,12 +6,15 @@ reports malformed values, so a rule that cannot read a value simply has nothing 
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
 from mec_ws.rules.base import decimal_or_none
 
-__all__ = ["date_or_none", "datetime_or_none", "decimal_or_none", "int_or_none"]
+__all__ = ["date_or_none", "datetime_or_none", "decimal_or_none", "decimal_text", "int_or_none"]
+
+_INTEGER = re.compile(r"^[+-]?[0-9]+$")
 
 
 def int_or_none(value: str | None) -> int | None:
@@ -19,7 +22,7 @@ def int_or_none(value: str | None) -> int | None:
     if value is None:
         return None
     text = value.strip()
-    if not text or not (text.isascii() and text.lstrip("+-").isdigit()):
+    if not _INTEGER.match(text):
         return None
     return int(text)
 
