@@ -82,7 +82,7 @@ CODES: dict[str, tuple[str, str]] = {
     # --- dates ---------------------------------------------------------------------------------
     "FECHA_NACIMIENTO_INCONGRUENTE": (
         "fechas",
-        "La fecha de nacimiento debe ser anterior a la del RVOE y a la de expedición.",
+        "La fecha de nacimiento debe ser anterior a la fecha de expedición.",
     ),
     "FECHA_EXPEDICION_FUTURA": ("fechas", "La fecha de expedición está en el futuro."),
     "FECHA_EXPEDICION_ANTERIOR_RVOE": ("fechas", "La fecha de expedición es anterior a la fecha del RVOE."),
