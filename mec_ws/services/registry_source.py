@@ -60,7 +60,7 @@ def program_from_row(row: StudyProgramRow) -> registry.StudyProgram:
         total_creditos=Decimal(row.total_creditos),
         numero_rvoe=row.numero_rvoe,
         fecha_rvoe=row.fecha_rvoe,
-        campus_ids=tuple(c.campus_id for c in row.campuses),
+        campus_ids=tuple(sorted(c.campus_id for c in row.campuses)),
         subjects=tuple(
             registry.ProgramSubject(
                 id_asignatura=s.id_asignatura,
