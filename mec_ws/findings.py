@@ -182,6 +182,44 @@ CODES: dict[str, tuple[str, str]] = {
         "firma",
         "El sello verificó con la cadena de 32 campos (sin ServicioFirmante/@idEntidad).",
     ),
+    # --- study programs ---
+    "PROGRAMA_RAIZ_INVALIDA": (
+        "programa",
+        "El elemento raíz no es ProgramaEstudios en el espacio de nombres de programas.",
+    ),
+    "PROGRAMA_XSD_INVALIDO": ("programa", "El programa de estudios no cumple con el esquema XSD (programa 1.0)."),
+    "PROGRAMA_DATO_FALTANTE": ("programa", "Falta un dato obligatorio del programa de estudios."),
+    "PROGRAMA_VALOR_INVALIDO": ("programa", "Un dato del programa de estudios no tiene un valor válido."),
+    "PROGRAMA_ID_INVALIDO": (
+        "programa",
+        "idCarrera o idAsignatura no es un número entero positivo sin ceros a la izquierda.",
+    ),
+    "PROGRAMA_FECHA_INVALIDA": ("programa", "fechaRvoe no es una fecha válida (AAAA-MM-DD)."),
+    "PROGRAMA_CATALOGO_INVALIDO": (
+        "programa",
+        "Una clave del programa (nivel, tipo de periodo, tipo de asignatura) no existe en su catálogo.",
+    ),
+    "PROGRAMA_CREDITOS_NO_COINCIDEN": (
+        "programa",
+        "totalCreditos no es la suma de créditos de las asignaturas que cuentan (263, 264, 265).",
+    ),
+    "PROGRAMA_ESCALA_INVALIDA": (
+        "programa",
+        "La escala del programa debe cumplir mínima ≤ mínima aprobatoria ≤ máxima.",
+    ),
+    "PROGRAMA_CAMPUS_NO_REGISTRADO": (
+        "programa",
+        "Un campus del programa no está registrado para la institución.",
+    ),
+    "PROGRAMA_CAMPUS_DUPLICADO": ("programa", "Un campus aparece más de una vez en el programa."),
+    "PROGRAMA_ASIGNATURA_DUPLICADA": (
+        "programa",
+        "Dos asignaturas del programa tienen el mismo idAsignatura o la misma claveAsignatura.",
+    ),
+    "PROGRAMA_CICLO_INVALIDO": (
+        "programa",
+        "El ciclo de una asignatura no es un número entre 1 y numeroCiclos.",
+    ),
     # --- uploads (ZIP) ------------------------------------------------------------------------
     "ZIP_INVALIDO": ("carga", "El archivo ZIP está dañado o no se puede leer."),
     "ZIP_ENTRADA_NO_XML": ("carga", "El ZIP contiene un archivo que no es .xml."),

@@ -1,0 +1,209 @@
+"""Reading a study program in XML (``programa-1.0.xsd``) into findings and a typed program.
+
+Lenient on purpose, like the certificate reader: the XSD findings are reported and the rules
+still run over whatever could be read, so one run reports everything.  A rule finding at a
+location the XSD already flagged is dropped (the XSD finding already says what is wrong there).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from importlib import resources
+from types import MappingProxyType
+
+from lxml import etree
+
+from mec_ws.certificate.reader import hardened_parser, read_xml
+from mec_ws.errors import XmlReadError
+from mec_ws.findings import Finding
+from mec_ws.programs._rules import ProgramReadResult, RawField, RawProgram, RawRecord, check_program
+from mec_ws.registry import Institution
+
+NS = "https://www.siged.sep.gob.mx/certificados/programas/"
+VERSION = "1.0"
+XSD_NAME = "programa-1.0.xsd"
+ROOT = "ProgramaEstudios"
+CARRERA_PATH = f"{ROOT}/Carrera"
+_INDEXED = frozenset({"Campus", "Asignatura"})  # repeated elements: always located with [n]
+
+_local = threading.local()
+
+
+def q(local: str) -> str:
+    return f"{{{NS}}}{local}"
+
+
+def xsd_bytes() -> bytes:
+    """The program XSD as shipped (for ``descargaDocumento``)."""
+    return resources.files(__package__).joinpath("xsd", XSD_NAME).read_bytes()
+
+
+def _schema() -> etree.XMLSchema:
+    # XMLSchema keeps its error_log on the object: one per thread.
+    schema: etree.XMLSchema | None = getattr(_local, "schema", None)
+    if schema is None:
+        schema = _local.schema = etree.XMLSchema(etree.fromstring(xsd_bytes(), parser=hardened_parser()))
+    return schema
+
+
+# --- XSD findings -----------------------------------------------------------------------------
+
+_NS_BRACES = re.compile(r"\{https?://[^}]*\}")
+_ELEMENT_ATTR = re.compile(r"^Element '([^']+)', attribute '([^']+)': (.*)$", re.S)
+_ELEMENT = re.compile(r"^Element '([^']+)': (.*)$", re.S)
+_EXPECTED = re.compile(r"Expected is(?: one of)? \( ?(.*?) ?\)")
+_TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"The attribute '([^']+)' is required but missing"), "falta el atributo obligatorio {0}"),
+    (re.compile(r"The attribute '([^']+)' is not allowed"), "el atributo {0} no está permitido"),
+    (
+        re.compile(r"'(.*)' is not a valid value of the (?:atomic|local atomic) type '([^']+)'", re.S),
+        "el valor '{0}' no es válido para el tipo {1}",
+    ),
+    (
+        re.compile(r"\[facet 'pattern'\] The value '(.*)' is not accepted by the pattern '([^']+)'", re.S),
+        "el valor '{0}' no tiene el formato requerido ({1})",
+    ),
+    (
+        re.compile(r"\[facet 'enumeration'\] The value '(.*)' is not an element of the set \{(.*)\}", re.S),
+        "el valor '{0}' no es uno de los permitidos ({1})",
+    ),
+    (
+        re.compile(
+            r"\[facet 'minInclusive'\] The value '(.*)' is less than the minimum value allowed \('(.*)'\)"
+        ),
+        "el valor '{0}' es menor que el mínimo permitido ({1})",
+    ),
+    (re.compile(r"The value '(.*)' does not match the fixed value constraint '(.*)'"), "debe valer '{1}'"),
+    (re.compile(r"Missing child element\(s\)"), "faltan elementos hijos"),
+    (re.compile(r"This element is not expected"), "este elemento no se esperaba en esta posición"),
+    (
+        re.compile(r"Character content other than whitespace is not allowed"),
+        "no se permite texto en el elemento",
+    ),
+)
+
+
+def _spanish(rest: str) -> str:
+    text = next((tpl.format(*m.groups()) for pat, tpl in _TRANSLATIONS if (m := pat.search(rest))), "")
+    text = text or "no cumple con el esquema"
+    if e := _EXPECTED.search(rest):
+        text += f"; se esperaba: {e.group(1)}"
+    return text
+
+
+def _path(el: etree._Element) -> str:
+    steps: list[str] = []
+    node: etree._Element | None = el
+    while node is not None:
+        local = etree.QName(node).localname
+        parent = node.getparent()
+        if parent is not None and local in _INDEXED:
+            same = [s for s in parent if s.tag == node.tag]
+            local += f"[{same.index(node) + 1}]"
+        steps.append(local)
+        node = parent
+    return "/".join(reversed(steps))
+
+
+def _xsd_findings(root: etree._Element) -> list[Finding]:
+    schema = _schema()
+    if schema.validate(root):
+        return []
+    tree = root.getroottree()
+    findings: list[Finding] = []
+    for error in schema.error_log:
+        detail = _NS_BRACES.sub("", error.message).strip()
+        location = ROOT
+        if error.path:
+            try:
+                found = tree.xpath(error.path)
+            except etree.XPathError:
+                found = None
+            if isinstance(found, list) and found and isinstance(found[0], etree._Element):
+                location = _path(found[0])
+        if m := _ELEMENT_ATTR.match(detail):
+            location += f"/@{m.group(2)}"
+            rest = m.group(3)
+        else:
+            m2 = _ELEMENT.match(detail)
+            rest = m2.group(2) if m2 else detail
+        findings.append(
+            Finding(
+                code="PROGRAMA_XSD_INVALIDO",
+                message=(
+                    f"No cumple el esquema {XSD_NAME} (línea {error.line}): {_spanish(rest)} "
+                    f"(detalle: {detail})"
+                ),
+                location=location,
+            )
+        )
+    return findings
+
+
+# --- raw program from the tree -----------------------------------------------------------------
+
+
+def _record(el: etree._Element, location: str) -> RawRecord:
+    fields = {
+        name: RawField(value, f"{location}/@{name}")
+        for name, value in el.attrib.items()
+        if isinstance(name, str)
+    }
+    return RawRecord(location=location, fields=MappingProxyType(fields))
+
+
+def _raw_program(carrera: etree._Element) -> RawProgram:
+    campuses = tuple(
+        RawField(el.get("idCampus"), f"{CARRERA_PATH}/Campus[{i}]/@idCampus")
+        for i, el in enumerate(carrera.findall(q("Campus")), start=1)
+    )
+    subjects = tuple(
+        _record(el, f"{CARRERA_PATH}/Asignatura[{i}]")
+        for i, el in enumerate(carrera.findall(q("Asignatura")), start=1)
+    )
+    return RawProgram(
+        carrera=_record(carrera, CARRERA_PATH),
+        campuses=campuses,
+        subjects=subjects,
+        campuses_location=CARRERA_PATH,
+        subjects_location=CARRERA_PATH,
+    )
+
+
+def read_program_xml(
+    data: bytes, *, institution: Institution | None, max_bytes: int = 5 * 1024 * 1024
+) -> ProgramReadResult:
+    """Read and check a program XML.  Never raises for a bad file: everything is a finding.
+
+    ``institution`` is the uploader's: the program's campuses must be its campuses and the
+    program gets its id; with ``None`` the campus check is reported as omitted (``OMITIDA``) and
+    ``program.institution_id`` is ``""``.
+    """
+    try:
+        tree = read_xml(data, max_bytes=max_bytes)
+    except XmlReadError as exc:
+        return ProgramReadResult(None, (Finding(exc.finding_code, exc.mensaje, ROOT),))
+    root = tree.getroot()
+    if root.tag != q(ROOT):
+        name = etree.QName(root)
+        return ProgramReadResult(
+            None,
+            (
+                Finding(
+                    "PROGRAMA_RAIZ_INVALIDA",
+                    f"El elemento raíz es {name.localname} (espacio de nombres '{name.namespace or ''}'); "
+                    f"debe ser {ROOT} en el espacio de nombres {NS}.",
+                    etree.QName(root).localname,
+                ),
+            ),
+        )
+    xsd = _xsd_findings(root)
+    carrera = root.find(q("Carrera"))
+    if carrera is None:  # nothing to apply the rules to; the XSD has said why
+        return ProgramReadResult(None, tuple(xsd))
+    checked = check_program(_raw_program(carrera), institution)
+    flagged = {f.location for f in xsd}
+    rules = tuple(f for f in checked.findings if f.location not in flagged)
+    findings = (*xsd, *rules)
+    return ProgramReadResult(checked.program if not xsd else None, findings)
