@@ -52,6 +52,7 @@ def _schema() -> etree.XMLSchema:
 _NS_BRACES = re.compile(r"\{https?://[^}]*\}")
 _ELEMENT_ATTR = re.compile(r"^Element '([^']+)', attribute '([^']+)': (.*)$", re.S)
 _ELEMENT = re.compile(r"^Element '([^']+)': (.*)$", re.S)
+_MISSING_ATTR = re.compile(r"The attribute '([^']+)' is required but missing")
 _EXPECTED = re.compile(r"Expected is(?: one of)? \( ?(.*?) ?\)")
 _TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"The attribute '([^']+)' is required but missing"), "falta el atributo obligatorio {0}"),
@@ -128,6 +129,8 @@ def _xsd_findings(root: etree._Element) -> list[Finding]:
         else:
             m2 = _ELEMENT.match(detail)
             rest = m2.group(2) if m2 else detail
+            if missing := _MISSING_ATTR.search(rest):
+                location += f"/@{missing.group(1)}"
         findings.append(
             Finding(
                 code="PROGRAMA_XSD_INVALIDO",
