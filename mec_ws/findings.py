@@ -211,6 +211,10 @@ CODES: dict[str, tuple[str, str]] = {
         "programa",
         "Un campus del programa no está registrado para la institución.",
     ),
+    "PROGRAMA_EN_USO": (
+        "programa",
+        "Ya hay certificados aceptados con este programa (idCarrera y clavePlan); no puede reemplazarse.",
+    ),
     "PROGRAMA_CAMPUS_DUPLICADO": ("programa", "Un campus aparece más de una vez en el programa."),
     "PROGRAMA_ASIGNATURA_DUPLICADA": (
         "programa",

@@ -1,0 +1,1 @@
+"""Batches: upload intake, durable storage, ZIP reading, the worker and result files."""

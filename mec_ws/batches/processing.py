@@ -1,0 +1,400 @@
+"""Processing one claimed batch: validate everything, then stamp and store all or reject all.
+
+Pass 1 reads the upload entry by entry (never the whole batch as trees), validates each file with
+the engine fed from the database and keeps only small metadata (name, folioControl, findings, the
+entry's digest).  The batch is accepted when no file has an ERROR finding, the upload itself has
+none (``ZIP_*``) and the number of files equals what the folio covers (else
+``CANTIDAD_NO_COINCIDE``).
+
+Pass 2 (accepted only) reads each entry again, checks it is byte for byte what pass 1 validated,
+stamps it with the SEP signer and spools the stamped XML to an anonymous temporary file.  Then one
+transaction inserts every ``Certificate``, the per-file detail, marks the batch ``ACEPTADO`` and
+the folio ``ACEPTADO``.  A rejection is one transaction too: the detail, the batch ``RECHAZADO``
+and one attempt of the folio consumed (``AGOTADO`` after the last).  Both final transactions first
+lock the batch row and check that this worker still holds the claim, so a worker whose lease
+expired and was taken over writes nothing.  Until then the only writes are progress updates, so a
+worker killed mid-batch leaves nothing behind but its claim.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from mec_ws.batches.signer import load_sep_signer
+from mec_ws.batches.storage import BatchStorage
+from mec_ws.batches.uploadscan import open_upload
+from mec_ws.certificate.document import DecDocument
+from mec_ws.certificate.reader import read_xml
+from mec_ws.certificate.stamp import SepSigner, stamp
+from mec_ws.config import Settings
+from mec_ws.findings import Finding, Status
+from mec_ws.services.dto import EstatusArchivo, EstatusFolio, EstatusLote
+from mec_ws.services.registry_source import context_for
+from mec_ws.validation import FileResult, iter_validate
+from models import MAX_ATTEMPTS, Batch, BatchFile, BatchKind, Certificate, FolioPago
+
+log = logging.getLogger(__name__)
+
+UPLOAD_ORDINAL = 0
+"""``BatchFile.ordinal`` of the row that carries the findings of the upload as a whole."""
+
+INSERT_CHUNK = 200
+
+
+class ClaimLost(Exception):
+    """Another worker took the batch over (this worker's lease expired): stop, write nothing."""
+
+
+class RetryBatch(Exception):
+    """The final transaction met a conflict (e.g. a folioControl accepted meanwhile): run again."""
+
+
+ProgressFn = Callable[[int, int, str], None]
+"""(files done, files known, Spanish message) — may raise :class:`ClaimLost`."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileOutcome:
+    """What pass 1 keeps of one file."""
+
+    ordinal: int
+    name: str
+    folio_control: str | None
+    findings: tuple[Finding, ...]
+    digest: str
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.status is Status.ERROR for f in self.findings)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    numero_lote: int
+    accepted: bool
+    total: int
+    with_errors: int
+    upload_findings: tuple[Finding, ...]
+    mensaje: str
+
+
+@dataclass(frozen=True, slots=True)
+class _BatchInfo:
+    numero_lote: int
+    institution_id: str
+    folio_id: int
+    folio: str
+    cantidad: int
+    kind: BatchKind
+    nombre_archivo: str
+    stored_path: str
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _Stamped:
+    """A certificate ready to insert; its stamped XML is in the spool at ``offset``."""
+
+    ordinal: int
+    folio_control: str
+    folio_digital: str
+    campus_id: str
+    curp: str
+    nombre_completo: str
+    carrera: str
+    id_carrera: str
+    clave_plan: str
+    lugar_expedicion: str
+    fecha_expedicion: date
+    offset: int
+    length: int
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    return {"codigo": f.code, "mensaje": f.message, "ubicacion": f.location, "estatus": str(f.status)}
+
+
+def _load_info(session: Session, numero_lote: int) -> _BatchInfo:
+    row = session.execute(
+        select(Batch, FolioPago)
+        .join(FolioPago, FolioPago.id == Batch.folio_id)
+        .where(Batch.numero_lote == numero_lote)
+    ).one()
+    batch, folio = row
+    return _BatchInfo(
+        numero_lote=batch.numero_lote,
+        institution_id=batch.institution_id,
+        folio_id=folio.id,
+        folio=folio.folio,
+        cantidad=folio.cantidad,
+        kind=batch.kind,
+        nombre_archivo=batch.nombre_archivo,
+        stored_path=batch.stored_path,
+        received_at=batch.received_at,
+    )
+
+
+def _digested(entries: Iterable[tuple[str, bytes]], sink: list[str]) -> Iterator[tuple[str, bytes]]:
+    for name, data in entries:
+        sink.append(hashlib.sha256(data).hexdigest())
+        yield name, data
+
+
+def _validate_all(
+    info: _BatchInfo,
+    path: Path,
+    lookups: Session,
+    settings: Settings,
+    progress: ProgressFn,
+) -> tuple[list[FileOutcome], tuple[Finding, ...]]:
+    ctx = context_for(lookups, info.institution_id, now=info.received_at, settings=settings)
+    lookups.rollback()
+    scan = open_upload(path, info.kind, info.nombre_archivo, settings)
+    known = scan.entry_count
+    progress(0, known, f"En proceso: 0 de {known} archivos revisados.")
+    digests: list[str] = []
+    outcomes: list[FileOutcome] = []
+    result: FileResult
+    for ordinal, result in enumerate(iter_validate(_digested(scan.entries(), digests), ctx), start=1):
+        lookups.rollback()  # end the read transaction the lookups opened
+        outcomes.append(
+            FileOutcome(ordinal, result.name, result.folio_control, result.findings, digests[ordinal - 1])
+        )
+        known = max(known, ordinal)
+        progress(ordinal, known, f"En proceso: {ordinal} de {known} archivos revisados.")
+    upload_findings = list(scan.findings)
+    if not upload_findings and len(outcomes) != info.cantidad:
+        upload_findings.append(
+            Finding(
+                "CANTIDAD_NO_COINCIDE",
+                f"La carga contiene {len(outcomes)} certificado(s) y el folio de pago «{info.folio}» "
+                f"ampara {info.cantidad}.",
+                "",
+            )
+        )
+    return outcomes, tuple(upload_findings)
+
+
+def _text(value: str | None) -> str:
+    return (value or "").strip()
+
+
+def _stamp_all(
+    info: _BatchInfo,
+    path: Path,
+    outcomes: list[FileOutcome],
+    signer: SepSigner,
+    settings: Settings,
+    spool: IO[bytes],
+    clock: Callable[[], datetime],
+    progress: ProgressFn,
+) -> list[_Stamped]:
+    scan = open_upload(path, info.kind, info.nombre_archivo, settings)
+    stamped: list[_Stamped] = []
+    total = len(outcomes)
+    for (name, data), outcome in zip(scan.entries(), outcomes, strict=True):
+        if name != outcome.name or hashlib.sha256(data).hexdigest() != outcome.digest:
+            raise RuntimeError(f"el lote {info.numero_lote} cambió entre la validación y el sellado ({name})")
+        root = read_xml(data, max_bytes=settings.max_xml_bytes).getroot()
+        doc = DecDocument.from_tree(root)
+        result = stamp(root, signer, now=clock())
+        offset = spool.tell()
+        spool.write(result.xml)
+        stamped.append(
+            _Stamped(
+                ordinal=outcome.ordinal,
+                folio_control=_text(doc.folio_control),
+                folio_digital=result.folio_digital,
+                campus_id=_text(doc.ipes.get("idCampus")),
+                curp=_text(doc.alumno.get("curp")),
+                nombre_completo=" ".join(
+                    p
+                    for p in (
+                        _text(doc.alumno.get(a)) for a in ("nombre", "primerApellido", "segundoApellido")
+                    )
+                    if p
+                ),
+                carrera=_text(doc.carrera.get("nombreCarrera")),
+                id_carrera=_text(doc.carrera.get("idCarrera")),
+                clave_plan=_text(doc.carrera.get("clavePlan")),
+                lugar_expedicion=_text(doc.expedicion.get("lugarExpedicion")),
+                fecha_expedicion=date.fromisoformat(_text(doc.expedicion.get("fecha"))[:10]),
+                offset=offset,
+                length=len(result.xml),
+            )
+        )
+        if outcome.ordinal % 25 == 0 or outcome.ordinal == total:
+            progress(total, total, f"Sellando: {outcome.ordinal} de {total} certificados.")
+    return stamped
+
+
+def _lock_claimed(session: Session, numero_lote: int, worker_id: str) -> tuple[Batch, FolioPago]:
+    batch = session.scalars(select(Batch).where(Batch.numero_lote == numero_lote).with_for_update()).one()
+    if batch.estatus is not EstatusLote.EN_PROCESO or batch.claimed_by != worker_id:
+        raise ClaimLost(f"el lote {numero_lote} ya no pertenece a {worker_id}")
+    folio = session.scalars(select(FolioPago).where(FolioPago.id == batch.folio_id).with_for_update()).one()
+    return batch, folio
+
+
+def _file_rows(
+    outcomes: list[FileOutcome], upload_findings: tuple[Finding, ...], nombre: str
+) -> list[BatchFile]:
+    rows: list[BatchFile] = []
+    if upload_findings:
+        rows.append(
+            BatchFile(
+                ordinal=UPLOAD_ORDINAL,
+                nombre=nombre,
+                folio_control=None,
+                estatus=EstatusArchivo.CON_ERRORES,
+                errores=[finding_dict(f) for f in upload_findings],
+            )
+        )
+    rows.extend(
+        BatchFile(
+            ordinal=o.ordinal,
+            nombre=o.name,
+            folio_control=o.folio_control,
+            estatus=EstatusArchivo.CORRECTO if o.ok else EstatusArchivo.CON_ERRORES,
+            errores=[finding_dict(f) for f in o.findings],
+        )
+        for o in outcomes
+    )
+    return rows
+
+
+def _reject(
+    session: Session,
+    info: _BatchInfo,
+    worker_id: str,
+    outcomes: list[FileOutcome],
+    upload_findings: tuple[Finding, ...],
+    now: datetime,
+) -> BatchOutcome:
+    batch, folio = _lock_claimed(session, info.numero_lote, worker_id)
+    with_errors = sum(1 for o in outcomes if not o.ok)
+    for row in _file_rows(outcomes, upload_findings, info.nombre_archivo):
+        row.batch_id = batch.numero_lote
+        session.add(row)
+    folio.intentos_usados = min(MAX_ATTEMPTS, folio.intentos_usados + 1)
+    folio.estatus = EstatusFolio.AGOTADO if folio.intentos_usados >= MAX_ATTEMPTS else EstatusFolio.DISPONIBLE
+    left = MAX_ATTEMPTS - folio.intentos_usados
+    causes = [f"{with_errors} de {len(outcomes)} archivo(s) con errores"] if with_errors else []
+    causes += [f.message for f in upload_findings]
+    tail = (
+        f"Le queda {left} intento."
+        if left == 1
+        else ("Ya no le quedan intentos." if left == 0 else f"Le quedan {left} intentos.")
+    )
+    mensaje = f"Lote rechazado: {'; '.join(causes)}. No se registró ningún certificado. {tail}"
+    batch.estatus = EstatusLote.RECHAZADO
+    batch.processed_at = now
+    batch.total_archivos = len(outcomes)
+    batch.archivos_procesados = len(outcomes)
+    batch.archivos_con_error = with_errors
+    batch.mensaje = mensaje
+    batch.claimed_by = None
+    batch.claim_expires_at = None
+    session.commit()
+    return BatchOutcome(info.numero_lote, False, len(outcomes), with_errors, upload_findings, mensaje)
+
+
+def _accept(
+    session: Session,
+    info: _BatchInfo,
+    worker_id: str,
+    outcomes: list[FileOutcome],
+    stamped: list[_Stamped],
+    spool: IO[bytes],
+    now: datetime,
+) -> BatchOutcome:
+    batch, folio = _lock_claimed(session, info.numero_lote, worker_id)
+    for row in _file_rows(outcomes, (), info.nombre_archivo):
+        row.batch_id = batch.numero_lote
+        session.add(row)
+    session.flush()
+    for start in range(0, len(stamped), INSERT_CHUNK):
+        chunk = []
+        for item in stamped[start : start + INSERT_CHUNK]:
+            spool.seek(item.offset)
+            chunk.append(
+                Certificate(
+                    institution_id=info.institution_id,
+                    campus_id=item.campus_id,
+                    folio_pago=info.folio,
+                    batch_id=info.numero_lote,
+                    folio_control=item.folio_control,
+                    folio_digital=item.folio_digital,
+                    curp=item.curp,
+                    nombre_completo=item.nombre_completo,
+                    carrera=item.carrera,
+                    id_carrera=item.id_carrera,
+                    clave_plan=item.clave_plan,
+                    lugar_expedicion=item.lugar_expedicion,
+                    fecha_expedicion=item.fecha_expedicion,
+                    fecha_carga=info.received_at,
+                    stamped_xml=spool.read(item.length),
+                )
+            )
+        session.add_all(chunk)
+        session.flush()
+        for cert in chunk:  # keep memory flat: the rows are in the transaction already
+            session.expunge(cert)
+    mensaje = f"Lote aceptado: {len(stamped)} certificado(s) sellado(s) por la SEP y registrado(s)."
+    batch.estatus = EstatusLote.ACEPTADO
+    batch.processed_at = now
+    batch.total_archivos = len(outcomes)
+    batch.archivos_procesados = len(outcomes)
+    batch.archivos_con_error = 0
+    batch.mensaje = mensaje
+    batch.claimed_by = None
+    batch.claim_expires_at = None
+    folio.estatus = EstatusFolio.ACEPTADO
+    session.commit()
+    return BatchOutcome(info.numero_lote, True, len(outcomes), 0, (), mensaje)
+
+
+def process_batch(
+    sessions: sessionmaker[Session],
+    numero_lote: int,
+    *,
+    worker_id: str,
+    settings: Settings,
+    storage: BatchStorage,
+    clock: Callable[[], datetime],
+    progress: ProgressFn,
+) -> BatchOutcome:
+    """Process a batch this worker has claimed (see the module docstring).
+
+    Raises :class:`ClaimLost` when the claim was taken over, :class:`RetryBatch` when the final
+    transaction met a conflict that a new run will report as findings, and
+    :class:`mec_ws.errors.ConfigurationError` when no SEP stamping key is usable.
+    """
+    with sessions() as session:
+        info = _load_info(session, numero_lote)
+        session.rollback()
+        path = storage.path(info.stored_path)
+        outcomes, upload_findings = _validate_all(info, path, session, settings, progress)
+        session.rollback()
+        if upload_findings or not all(o.ok for o in outcomes):
+            return _reject(session, info, worker_id, outcomes, upload_findings, clock())
+        signer = load_sep_signer(session, settings.data_dir)
+        session.rollback()
+        with tempfile.TemporaryFile(prefix="mec-sellados-") as spool:
+            stamped = _stamp_all(info, path, outcomes, signer, settings, spool, clock, progress)
+            try:
+                return _accept(session, info, worker_id, outcomes, stamped, spool, clock())
+            except IntegrityError as exc:
+                session.rollback()
+                raise RetryBatch(f"conflicto al registrar el lote {numero_lote}: {exc.orig}") from exc

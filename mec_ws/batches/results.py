@@ -1,0 +1,94 @@
+"""The result file of a batch: a ZIP with ``resultado.csv`` and, when accepted, the stamped XMLs.
+
+``resultado.csv`` is UTF-8 with a BOM (so spreadsheets open accents right), comma separated, with
+the columns ``ARCHIVO, ESTATUS, FOLIO CONTROL, CODIGO, DESCRIPCION``: one row per finding, and one
+row for each correct file without findings.  ``ESTATUS`` is the file's (``CORRECTO`` /
+``CON_ERRORES``); a finding that is not an error (a warning, an omitted check) says so in its
+description, and the description ends with where the finding is.  The stamped certificates go in
+``certificados/`` under the names they had in the upload.  The ZIP is built in a
+``SpooledTemporaryFile`` (memory up to a few MB, then disk).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import IO, Any
+
+from mec_ws.services.dto import EstatusArchivo
+
+CSV_NAME = "resultado.csv"
+CERTS_DIR = "certificados"
+COLUMNS = ("ARCHIVO", "ESTATUS", "FOLIO CONTROL", "CODIGO", "DESCRIPCION")
+SPOOL_MAX = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ResultFile:
+    """One row source: a file of the batch (or the upload itself) and its findings."""
+
+    nombre: str
+    folio_control: str | None
+    estatus: EstatusArchivo
+    errores: tuple[dict[str, Any], ...]
+    folio_digital: str | None = None
+
+
+def _describe(finding: dict[str, Any]) -> str:
+    text = str(finding.get("mensaje", ""))
+    status = str(finding.get("estatus", "ERROR"))
+    if status == "ADVERTENCIA":
+        text = f"Advertencia: {text}"
+    elif status == "OMITIDA":
+        text = f"Verificación omitida: {text}"
+    where = str(finding.get("ubicacion") or "")
+    return f"{text} (ubicación: {where})" if where else text
+
+
+def csv_rows(files: Iterable[ResultFile]) -> Iterable[tuple[str, str, str, str, str]]:
+    for f in files:
+        folio = f.folio_control or ""
+        if not f.errores:
+            if f.estatus is EstatusArchivo.CORRECTO and f.folio_digital:
+                description = f"Certificado correcto, sellado por la SEP con folio digital {f.folio_digital}."
+            else:
+                description = "Certificado correcto."
+            yield f.nombre, str(f.estatus), folio, "", description
+            continue
+        for finding in f.errores:
+            yield f.nombre, str(f.estatus), folio, str(finding.get("codigo", "")), _describe(finding)
+
+
+def result_csv(files: Iterable[ResultFile]) -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    writer.writerows(csv_rows(files))
+    return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
+
+
+def safe_member_name(name: str) -> str:
+    """The base name of an entry, without any directory part (never a path out of the folder)."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "certificado.xml"
+    return base if base.lower().endswith(".xml") else f"{base}.xml"
+
+
+def build_result_zip(files: Iterable[ResultFile], stamped: Iterable[tuple[str, bytes]]) -> IO[bytes]:
+    """The result ZIP, positioned at 0; ``stamped`` is ``(member name, stamped XML)`` pairs."""
+    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX)  # noqa: SIM115 - returned
+    with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(CSV_NAME, result_csv(files))
+        used: set[str] = set()
+        for name, xml in stamped:
+            member = safe_member_name(name)
+            stem, n = member[:-4], 2
+            while member in used:
+                member, n = f"{stem}-{n}.xml", n + 1
+            used.add(member)
+            zf.writestr(f"{CERTS_DIR}/{member}", xml)
+    spool.seek(0)
+    return spool

@@ -1,0 +1,96 @@
+"""Durable, content-addressed storage of uploads under ``MEC_DATA_DIR/lotes/``.
+
+An upload is written to a temporary file in the destination directory, flushed and ``fsync``'d,
+renamed into place (atomic on POSIX) and the directory ``fsync``'d, so that once :meth:`store`
+returns, the bytes survive a crash or power loss.  The path is derived from the SHA-256 of the
+content (``lotes/ab/abcdef….bin``): the same bytes are stored once, whichever batch refers to them,
+and a file left behind by a request that failed after writing is simply reused by the retry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+UPLOADS_DIR = "lotes"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredUpload:
+    relative_path: str  # relative to the data directory, with forward slashes
+    sha256: str
+    size: int
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class BatchStorage:
+    """Uploads on disk below ``data_dir``; paths kept in the database are relative to it."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = Path(data_dir)
+
+    def relative_path_for(self, sha256: str) -> str:
+        return f"{UPLOADS_DIR}/{sha256[:2]}/{sha256}.bin"
+
+    def path(self, relative_path: str) -> Path:
+        """The absolute path of a stored file; refuses paths that leave the data directory."""
+        root = self.data_dir.resolve()
+        full = (root / relative_path).resolve()
+        if root not in full.parents:
+            raise ValueError(f"ruta fuera del directorio de datos: {relative_path!r}")
+        return full
+
+    def store(self, data: bytes) -> StoredUpload:
+        """Write ``data`` durably (see the module docstring) and return where it is."""
+        digest = sha256_hex(data)
+        relative = self.relative_path_for(digest)
+        target = self.path(relative)
+        if target.is_file() and target.stat().st_size == len(data) and self._digest_of(target) == digest:
+            return StoredUpload(relative, digest, len(data))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp_name, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp_name)
+            raise
+        _fsync_dir(target.parent)
+        return StoredUpload(relative, digest, len(data))
+
+    def read(self, relative_path: str) -> bytes:
+        return self.path(relative_path).read_bytes()
+
+    @staticmethod
+    def _digest_of(path: Path) -> str:
+        h = hashlib.sha256()
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1024 * 1024), b""):
+                h.update(chunk)
+        return h.hexdigest()
+
+    def verify(self, stored: StoredUpload) -> bool:
+        """True when the file on disk still has the recorded size and digest."""
+        path = self.path(stored.relative_path)
+        return (
+            path.is_file() and path.stat().st_size == stored.size and self._digest_of(path) == stored.sha256
+        )

@@ -1,0 +1,108 @@
+"""``MecApp``: the services behind the SOAP edge (:class:`mec_ws.services.protocol.MecServices`).
+
+Each call runs in its own session (one unit of work) from the injected session factory; the clock
+is injectable so tests control time.  The SOAP layer calls :meth:`authenticate` with the request's
+``autenticacion`` block first and passes the resulting :class:`Principal` to the operation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from mec_ws import db
+from mec_ws.batches.storage import BatchStorage
+from mec_ws.config import Settings
+from mec_ws.services import auth, programs, query, status, upload
+from mec_ws.services.dto import (
+    Archivo,
+    CargaResult,
+    EstatusCarga,
+    FiltroCertificados,
+    FormatoCertificado,
+    PaginaCertificados,
+    Principal,
+    ProgramaResumen,
+    ResultadoPrograma,
+)
+from models import utcnow
+
+
+class MecApp:
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        *,
+        storage: BatchStorage | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.storage = storage or BatchStorage(settings.data_dir)
+        self.clock = clock
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> MecApp:
+        """An app on the configured database (the caller has checked the schema)."""
+        return cls(settings, db.session_factory(db.make_engine(settings.database_url)), clock=clock)
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        with self.sessions() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    def authenticate(self, usuario: str, password: str) -> Principal:
+        with self._session() as s:
+            return auth.authenticate(s, usuario, password, now=self.clock())
+
+    def carga_certificados(
+        self, who: Principal, folio_pago: str, nombre_archivo: str, contenido: bytes
+    ) -> CargaResult:
+        with self._session() as s:
+            return upload.receive_upload(
+                s,
+                who,
+                folio_pago,
+                nombre_archivo,
+                contenido,
+                settings=self.settings,
+                storage=self.storage,
+                now=self.clock(),
+            )
+
+    def consulta_estatus_carga(self, who: Principal, folio_pago: str) -> EstatusCarga:
+        with self._session() as s:
+            return status.consulta_estatus_carga(s, who, folio_pago)
+
+    def descarga_resultado_carga(self, who: Principal, numero_lote: int) -> Archivo:
+        with self._session() as s:
+            return status.descarga_resultado_carga(s, who, numero_lote)
+
+    def consulta_certificados(
+        self, who: Principal, filtro: FiltroCertificados, pagina: int, registros_por_pagina: int
+    ) -> PaginaCertificados:
+        with self._session() as s:
+            return query.consulta_certificados(s, who, filtro, pagina, registros_por_pagina)
+
+    def descarga_certificado(
+        self, who: Principal, folio_control: str, formato: FormatoCertificado
+    ) -> Archivo:
+        with self._session() as s:
+            return query.descarga_certificado(s, who, folio_control, formato)
+
+    def carga_programa_estudios(
+        self, who: Principal, nombre_archivo: str, contenido: bytes
+    ) -> ResultadoPrograma:
+        with self._session() as s:
+            return programs.carga_programa_estudios(s, who, nombre_archivo, contenido, settings=self.settings)
+
+    def consulta_programas_estudios(self, who: Principal) -> list[ProgramaResumen]:
+        with self._session() as s:
+            return programs.consulta_programas_estudios(s, who)

@@ -1,0 +1,131 @@
+"""``consultaEstatusCarga`` and ``descargaResultadoCarga``.
+
+While a batch is processed its ``mensaje`` tells how many files were checked so far (the worker
+writes that progress); once processed, every file is listed with its findings.  ``intentosUsados``
+counts the attempts taken (a batch being processed holds its attempt), ``intentosRestantes`` those
+still available (none once the folio is accepted).  Another institution's folio or batch is
+"not found"; an SEP operator sees all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from mec_ws.batches.results import ResultFile, build_result_zip
+from mec_ws.errors import CargaEnProceso, LoteInexistente
+from mec_ws.services.dto import (
+    Archivo,
+    ArchivoDetalle,
+    Error,
+    EstatusCarga,
+    EstatusLote,
+    Lote,
+    Principal,
+)
+from mec_ws.services.upload import attempts_left, folio_not_found
+from models import Batch, BatchFile, Certificate, FolioPago
+
+PROCESSED = (EstatusLote.ACEPTADO, EstatusLote.RECHAZADO)
+
+
+def _visible(who: Principal, institution_id: str) -> bool:
+    return who.is_operator or who.institution_id == institution_id
+
+
+def _detalle(row: BatchFile) -> ArchivoDetalle:
+    return ArchivoDetalle(
+        nombre=row.nombre,
+        folio_control=row.folio_control,
+        estatus=row.estatus,
+        errores=tuple(
+            Error(
+                codigo=str(e.get("codigo", "")),
+                mensaje=str(e.get("mensaje", "")),
+                ubicacion=str(e.get("ubicacion") or ""),
+            )
+            for e in row.errores
+        ),
+    )
+
+
+def _lote(batch: Batch) -> Lote:
+    processed = batch.estatus in PROCESSED
+    return Lote(
+        numero_lote=batch.numero_lote,
+        nombre_archivo=batch.nombre_archivo,
+        intento=batch.intento,
+        estatus=batch.estatus,
+        fecha_carga=batch.received_at,
+        fecha_proceso=batch.processed_at if processed else None,
+        total_archivos=batch.total_archivos,
+        archivos_con_error=batch.archivos_con_error,
+        mensaje=batch.mensaje,
+        detalle=tuple(_detalle(f) for f in batch.files) if processed else (),
+    )
+
+
+def consulta_estatus_carga(session: Session, who: Principal, folio_pago: str) -> EstatusCarga:
+    folio_pago = (folio_pago or "").strip()
+    folio = session.scalars(
+        select(FolioPago)
+        .where(FolioPago.folio == folio_pago)
+        .options(selectinload(FolioPago.batches).selectinload(Batch.files))
+    ).one_or_none()
+    if folio is None or not _visible(who, folio.institution_id):
+        raise folio_not_found(folio_pago)
+    batches = sorted(folio.batches, key=lambda b: b.intento)
+    return EstatusCarga(
+        folio_pago=folio.folio,
+        cantidad_certificados=folio.cantidad,
+        intentos_usados=len(batches),
+        intentos_restantes=attempts_left(folio, len(batches)),
+        estatus_folio=folio.estatus,
+        lotes=tuple(_lote(b) for b in batches),
+    )
+
+
+def _stamped(session: Session, numero_lote: int, names: dict[str, str]) -> Iterator[tuple[str, bytes]]:
+    rows = session.execute(
+        select(Certificate.folio_control, Certificate.stamped_xml)
+        .where(Certificate.batch_id == numero_lote)
+        .order_by(Certificate.id)
+        .execution_options(yield_per=100)
+    )
+    for folio_control, xml in rows:
+        yield names.get(folio_control, f"{folio_control}.xml"), xml
+
+
+def descarga_resultado_carga(session: Session, who: Principal, numero_lote: int) -> Archivo:
+    batch = session.get(Batch, numero_lote)
+    if batch is None or not _visible(who, batch.institution_id):
+        raise LoteInexistente(f"El lote {numero_lote} no existe o no corresponde a su institución.")
+    if batch.estatus not in PROCESSED:
+        raise CargaEnProceso(
+            f"El lote {numero_lote} aún se está procesando ({batch.mensaje}); "
+            "su resultado estará disponible al terminar."
+        )
+    digital = dict(
+        session.execute(
+            select(Certificate.folio_control, Certificate.folio_digital).where(
+                Certificate.batch_id == numero_lote
+            )
+        ).tuples()
+    )
+    files = [
+        ResultFile(
+            nombre=f.nombre,
+            folio_control=f.folio_control,
+            estatus=f.estatus,
+            errores=tuple(f.errores),
+            folio_digital=digital.get(f.folio_control or ""),
+        )
+        for f in batch.files
+    ]
+    names = {f.folio_control: f.nombre for f in batch.files if f.folio_control}
+    stamped = _stamped(session, numero_lote, names) if batch.estatus is EstatusLote.ACEPTADO else iter(())
+    with build_result_zip(files, stamped) as spool:
+        content = spool.read()
+    return Archivo(nombre_archivo=f"resultado-lote-{numero_lote}.zip", contenido=content)
