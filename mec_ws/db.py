@@ -20,8 +20,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.script.revision import ResolutionError
+from alembic.util import CommandError
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 import models
@@ -91,18 +92,44 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def _sqlite_pragma(conn: Connection, statement: str) -> None:
+    # On the raw DBAPI connection: outside any transaction (SQLite ignores foreign_keys changes
+    # inside one) and without triggering our BEGIN IMMEDIATE.
+    conn.connection.dbapi_connection.execute(statement)  # type: ignore[union-attr]
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply the pending migrations (in one transaction on each database)."""
+    """Apply the pending migrations, in one transaction.
+
+    On SQLite, foreign keys are switched off for the migration (Alembic's batch mode recreates
+    tables, and dropping a referenced table with them on would cascade or fail) and checked as a
+    whole before committing.
+    """
     cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_pragma(conn, "PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise ConfigurationError(
+                            f"la migración dejó {len(broken)} referencia(s) rotas; no se aplicó "
+                            f"(primera: tabla {broken[0][0]}, fila {broken[0][1]})."
+                        )
+        finally:
+            if sqlite:
+                _sqlite_pragma(conn, "PRAGMA foreign_keys=ON")
 
 
 def _known(script: ScriptDirectory, revision: str) -> bool:
     try:
         return script.get_revision(revision) is not None
-    except ResolutionError:
+    except (ResolutionError, CommandError):
         return False
 
 
@@ -116,15 +143,15 @@ def ensure_schema(engine: Engine, *, auto_upgrade_sqlite: bool = True) -> None:
     current = current_revision(engine)
     if current == head:
         return
-    if engine.dialect.name == "sqlite" and auto_upgrade_sqlite:
-        upgrade(engine)
-        return
     script = ScriptDirectory.from_config(alembic_config())
     if current is not None and not _known(script, current):
         raise ConfigurationError(
             f"la base de datos está en la revisión {current}, que esta versión de mec-ws no conoce "
             "(¿es de una versión más nueva?)."
         )
+    if engine.dialect.name == "sqlite" and auto_upgrade_sqlite:
+        upgrade(engine)
+        return
     actual = current or "vacía"
     raise ConfigurationError(
         f"la base de datos está desactualizada: ejecute `mec-ws db upgrade` "

@@ -69,3 +69,18 @@ def test_comparison_detects_drift(engine: Engine) -> None:
     with engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), models.Base.metadata)
     assert [d[0] for d in diffs] == ["add_index"]
+
+
+def test_sqlite_connections_keep_foreign_keys_on_after_upgrade(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_database_ahead_of_this_version_is_refused(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'ffffffffffff'")
+    with pytest.raises(ConfigurationError, match="no conoce"):
+        db.ensure_schema(engine)

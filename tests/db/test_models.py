@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from mec_ws import db
 from mec_ws.services.dto import EstatusArchivo, EstatusLote
-from models import Batch, BatchFile, CancellationRequest, Institution, User, WorkerHeartbeat
+from models import Batch, BatchFile, CancellationRequest, FolioPago, Institution, User, WorkerHeartbeat
 from tests.db import rows
 
 
@@ -38,11 +39,11 @@ def test_concurrent_uploads_cannot_both_count(engine: Engine) -> None:
         folio_id = rows.folio(s, name="FP-RACE").id
         s.commit()
     with factory() as s1:
-        f1 = s1.get_one(rows.FolioPago, folio_id)
+        f1 = s1.get_one(FolioPago, folio_id)
         rows.batch(s1, f1, intento=1, content=b"one")
         s1.commit()
     with factory() as s2:
-        f2 = s2.get_one(rows.FolioPago, folio_id)
+        f2 = s2.get_one(FolioPago, folio_id)
         with pytest.raises(IntegrityError):
             rows.batch(s2, f2, intento=1, content=b"two")
         s2.rollback()
@@ -172,3 +173,26 @@ def test_user_belongs_to_an_institution_or_is_operator(session: Session) -> None
 def test_foreign_keys_are_enforced(session: Session) -> None:
     with pytest.raises(IntegrityError):
         rows.folio(session, "999999")
+
+
+def test_concurrent_read_modify_write_never_loses_an_update(engine: Engine) -> None:
+    """The pattern the services use (SELECT … FOR UPDATE, then write) is safe on both databases:
+    on SQLite every transaction starts with BEGIN IMMEDIATE and waits its turn instead of failing."""
+    factory = db.session_factory(engine)
+    with factory() as s:
+        rows.institution(s)
+        folio_id = rows.folio(s, cantidad=1000, name="FP-CONC").id
+        s.commit()
+
+    def bump(times: int) -> None:
+        for _ in range(times):
+            with factory() as s:
+                f = s.scalars(select(FolioPago).where(FolioPago.id == folio_id).with_for_update()).one()
+                f.cantidad += 1
+                s.commit()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for fut in [pool.submit(bump, 10) for _ in range(4)]:
+            fut.result()
+    with factory() as s:
+        assert s.get_one(FolioPago, folio_id).cantidad == 1040
