@@ -4,7 +4,8 @@
 hundred bytes of each entry, to spot archives inside) and records *upload-level* findings, each
 located at the entry name; then :meth:`UploadScan.entries` yields ``(name, bytes)`` one entry at
 a time, skipping every entry with a finding.  Each entry is read in chunks with a hard cap on the
-bytes actually inflated, so a header that lies about sizes cannot make us inflate more than
+bytes actually inflated (on top of :mod:`zipfile` stopping at the announced size, which the scan
+bounds, and checking the CRC), so a header that lies about sizes cannot make us inflate more than
 ``max_xml_bytes + 1`` bytes of one entry nor more than ``max_total_uncompressed`` overall: a zip
 bomb is never inflated beyond the limits.  A problem only found while reading (a forged size, a
 CRC mismatch, an entry bigger than announced) is appended to :attr:`UploadScan.findings` and the
