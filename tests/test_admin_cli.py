@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from mec_ws import db
+from mec_ws.batches.signer import load_sep_signer
 from mec_ws.certificate import efirma
 from mec_ws.cli import main
 from mec_ws.errors import Autenticacion, CuentaBloqueada
@@ -237,6 +238,9 @@ def test_set_stamp_key_from_sat_der_key(cli: Cli, engine_: Engine, env: Path, tm
     assert stat.S_IMODE(stored.parent.stat().st_mode) == 0o700
     loaded = efirma.load_private_key(stored.read_bytes())
     assert loaded.private_numbers() == signer.key.private_numbers()
+    with session_of(engine_) as s:  # what the worker stamps with
+        active = load_sep_signer(s, env)
+    assert active.certificate == signer.certificate and active.curp == signer.curp
 
     # a plain PEM key needs no password; the previous key stays, inactive
     pem = tmp_path / "sep.pem"

@@ -7,25 +7,21 @@ context is meant for one validation run in one thread while that session is open
 cached per context.
 
 :func:`save_program` registers a study program, replacing an earlier one with the same identity
-only while no accepted certificate uses it (``programa.md``).  :func:`stamp_signer` loads the SEP's
-active stamping identity (certificate from the database, key from the data directory).
+only while no accepted certificate uses it (``programa.md``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 
 from cryptography import x509
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from mec_ws import registry
-from mec_ws.certificate import efirma
-from mec_ws.certificate.stamp import SepSigner
 from mec_ws.config import Settings
-from mec_ws.errors import ConfigurationError, ProgramaInvalido
+from mec_ws.errors import ProgramaInvalido
 from models import (
     Campus,
     Certificate,
@@ -33,7 +29,6 @@ from models import (
     Officer,
     ProgramCampusRow,
     ProgramSubjectRow,
-    SepStampKey,
     StudyProgramRow,
     TrustedCA,
 )
@@ -221,36 +216,6 @@ def folio_accepted_lookup(session: Session) -> registry.FolioLookup:
         )
 
     return is_accepted
-
-
-def stamp_signer(session: Session, data_dir: Path) -> SepSigner:
-    """The SEP's active stamping identity (``mec-ws admin set-stamp-key``), key read from disk.
-
-    Raises :class:`ConfigurationError` when none is set or its key file is missing or unreadable.
-    """
-    row = session.scalars(select(SepStampKey).where(SepStampKey.active.is_(True))).one_or_none()
-    if row is None:
-        raise ConfigurationError(
-            "no hay llave de sellado de la SEP: ejecute `mec-ws admin set-stamp-key --cer … --key …`."
-        )
-    path = data_dir / row.key_path
-    try:
-        key = efirma.load_private_key(path.read_bytes())
-    except OSError as exc:
-        raise ConfigurationError(
-            f"no se pudo leer la llave de sellado {path}: {exc.strerror or exc}; "
-            "vuelva a ejecutar `mec-ws admin set-stamp-key`."
-        ) from None
-    except ValueError as exc:
-        raise ConfigurationError(f"la llave de sellado {path} no es válida: {exc}") from None
-    return SepSigner(
-        key=key,
-        certificate=x509.load_der_x509_certificate(row.certificate_der),
-        curp=row.curp,
-        nombre_completo=row.nombre_completo,
-        id_cargo=row.id_cargo,
-        cargo=row.cargo,
-    )
 
 
 def context_for(

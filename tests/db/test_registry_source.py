@@ -4,7 +4,6 @@ import dataclasses
 import hashlib
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -12,11 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mec_ws.config import Settings
-from mec_ws.errors import ConfigurationError, ProgramaInvalido
+from mec_ws.errors import ProgramaInvalido
 from mec_ws.registry import ProgramSubject, StudyProgram
 from mec_ws.services import registry_source
-from mec_ws.testdata.pki import default_pki, key_to_pem
-from models import Officer, ProgramSubjectRow, SepStampKey, StudyProgramRow, TrustedCA
+from mec_ws.testdata.pki import default_pki
+from models import Officer, ProgramSubjectRow, StudyProgramRow, TrustedCA
 from tests.db import rows
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -140,34 +139,3 @@ def test_context_for(session: Session) -> None:
 def test_context_for_unknown_institution(session: Session) -> None:
     with pytest.raises(LookupError):
         registry_source.context_for(session, "000404", now=NOW, settings=Settings.from_env({}))
-
-
-def test_stamp_signer(session: Session, tmp_path: Path) -> None:
-    signer = default_pki().sep_signer
-    with pytest.raises(ConfigurationError, match="set-stamp-key"):
-        registry_source.stamp_signer(session, tmp_path)
-    session.add(
-        SepStampKey(
-            certificate_der=signer.certificate.public_bytes(serialization.Encoding.DER),
-            certificate_number="1",
-            key_path="keys/sello.pem",
-            curp=signer.curp,
-            nombre_completo=signer.nombre_completo,
-            id_cargo=signer.id_cargo,
-            cargo=signer.cargo,
-        )
-    )
-    session.commit()
-    with pytest.raises(ConfigurationError, match="no se pudo leer"):
-        registry_source.stamp_signer(session, tmp_path)
-    (tmp_path / "keys").mkdir()
-    (tmp_path / "keys" / "sello.pem").write_bytes(key_to_pem(signer.key))
-    loaded = registry_source.stamp_signer(session, tmp_path)
-    assert loaded.certificate == signer.certificate
-    assert loaded.key.private_numbers() == signer.key.private_numbers()
-    assert (loaded.curp, loaded.nombre_completo, loaded.id_cargo, loaded.cargo) == (
-        signer.curp,
-        signer.nombre_completo,
-        signer.id_cargo,
-        signer.cargo,
-    )
