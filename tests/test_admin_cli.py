@@ -103,8 +103,12 @@ def test_registry_end_to_end(cli: Cli, engine_: Engine, tmp_path: Path) -> None:
     assert code == 0 and "C001" in out
     cer = tmp_path / "responsable.cer"
     cer.write_bytes(testpki.cert_to_der(pki.officer_cert))
+    ca = tmp_path / "ac.pem"
+    ca.write_bytes(testpki.cert_to_pem(pki.ca_cert))
+    assert cli("admin", "trust-ca", str(ca))[0] == 0
     code, out, err = cli("admin", "add-officer", "C001", "--cer", str(cer), "--cargo", "5")
     assert code == 0, err
+    assert "Aviso" not in err
     assert pki.officer_curp in out and "00001000000504465028" in out
     code, out, err = cli("admin", "add-user", "valle", "--institution", "000001", stdin="una-clave-larga\n")
     assert code == 0, err
@@ -181,7 +185,8 @@ def test_add_officer_refuses_bad_input(cli: Cli, tmp_path: Path) -> None:
         "no se pudo leer"
         in cli("admin", "add-officer", "C001", "--cer", str(tmp_path / "no"), "--cargo", "1")[2]
     )
-    assert cli("admin", "add-officer", "C001", "--cer", str(cer), "--cargo", "1")[0] == 0
+    code, _, err = cli("admin", "add-officer", "C001", "--cer", str(cer), "--cargo", "1")
+    assert code == 0 and "ninguna AC de confianza" in err  # registered, with a warning
     code, _, err = cli("admin", "add-officer", "C001", "--cer", str(cer), "--cargo", "1")
     assert code == 2 and "ya está registrado" in err
 
