@@ -11,6 +11,7 @@ from mec_ws.testdata.broken import (
     BROKEN_VARIANTS,
     ENGINE_CODES,
     MULTI_FILE_CODES,
+    PROGRAM_FILE_CODES,
     broken_context,
     duplicate_folio_upload,
 )
@@ -70,8 +71,8 @@ def test_empty_context_omits_registry_checks_never_passes_them(scenario):
 
 
 def test_broken_variants_cover_every_single_file_code():
-    assert set(BROKEN_VARIANTS) | MULTI_FILE_CODES | ENGINE_CODES == set(CODES)
-    assert not set(BROKEN_VARIANTS) & (MULTI_FILE_CODES | ENGINE_CODES)
+    assert set(BROKEN_VARIANTS) | MULTI_FILE_CODES | ENGINE_CODES | PROGRAM_FILE_CODES == set(CODES)
+    assert not set(BROKEN_VARIANTS) & (MULTI_FILE_CODES | ENGINE_CODES | PROGRAM_FILE_CODES)
 
 
 @pytest.mark.parametrize("code", sorted(BROKEN_VARIANTS))

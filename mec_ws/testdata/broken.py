@@ -43,6 +43,12 @@ MULTI_FILE_CODES: frozenset[str] = frozenset(
     {c for c in CODES if c.startswith("ZIP_")} | {"CANTIDAD_NO_COINCIDE", "FOLIO_CONTROL_DUPLICADO"}
 )
 ENGINE_CODES: frozenset[str] = frozenset({"ERROR_INTERNO_REGLA"})
+# Codes of a study program file (mec_ws.programs, tests/programs), not of a certificate.
+PROGRAM_FILE_CODES: frozenset[str] = frozenset(
+    c
+    for c in CODES
+    if c.startswith("PROGRAMA_") and c not in {"PROGRAMA_NO_REGISTRADO", "PROGRAMA_NO_COINCIDE"}
+)
 
 UNREGISTERED_CAMPUS = "000199"  # not a campus of the institution (its officer is registered for it)
 FOREIGN_INSTITUTION = "000777"
@@ -425,6 +431,7 @@ __all__ = [
     "BROKEN_VARIANTS",
     "ENGINE_CODES",
     "MULTI_FILE_CODES",
+    "PROGRAM_FILE_CODES",
     "SpecialOfficers",
     "broken_context",
     "broken_file",
