@@ -1,0 +1,65 @@
+"""The SOAP 1.1 protocol of the service: spyne's ``Soap11`` with the contract's wire rules.
+
+- Instants are written in UTC with ``Z`` (``2024-05-01T17:03:00Z``); spyne's ``Soap11`` would
+  write ``+00:00`` whatever format is asked for.
+- Schema violations of the request become ``Client.SolicitudInvalida`` faults.
+- The parser accepts huge text nodes (``huge_tree``: a 100 MB ZIP in base64 is one text node,
+  over libxml2's 10 MB default) but never loads a DTD, resolves entities or touches the network;
+  the WSGI guard refuses any DOCTYPE before the parser sees it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from spyne.model.fault import Fault
+from spyne.model.primitive import DateTime
+from spyne.protocol.soap import Soap11
+
+from mec_ws.soap import faults
+
+
+def utc_z(value: datetime) -> str:
+    """``value`` as an ``xs:dateTime`` in UTC with ``Z``; a naive value is taken as UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    text = value.astimezone(UTC).replace(tzinfo=None).isoformat()
+    return f"{text}Z"
+
+
+class MecSoap11(Soap11):
+    """``Soap11`` with UTC ``Z`` instants, contract faults for schema violations, hardened parsing."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("huge_tree", True)
+        kwargs["resolve_entities"] = False
+        kwargs["load_dtd"] = False
+        kwargs["dtd_validation"] = False
+        kwargs["no_network"] = True
+        super().__init__(*args, **kwargs)
+        self._to_unicode_handlers[DateTime] = lambda cls, value, **_: utc_z(value)
+
+    def validate_body(self, ctx: Any, message: Any) -> None:
+        try:
+            super().validate_body(ctx, message)
+        except faults.MecFault:
+            raise
+        except Fault as fault:
+            tns = self.app.interface.get_tns()
+            detalle = schema_error_text(fault.faultstring)
+            mensaje = f"{faults.MENSAJE_SOLICITUD_INVALIDA} Detalle: {detalle}"
+            raise faults.solicitud_invalida(tns, mensaje) from None
+
+
+def schema_error_text(raw: object, limit: int = 300) -> str:
+    """The schema validator's message without libxml2's location prefix, trimmed.
+
+    spyne hands it over as ASCII bytes with character references, prefixed with
+    ``<string>:LINE:COL:ERROR:SCHEMASV:SCHEMAV_...:``; what remains names the element and the
+    rule it breaks.
+    """
+    text = raw.decode("ascii", "replace") if isinstance(raw, bytes) else str(raw)
+    parts = text.strip().split(":", 6)
+    message = parts[6] if len(parts) == 7 and parts[3].strip() == "ERROR" else text
+    return message.strip()[:limit]

@@ -1,0 +1,270 @@
+"""The SOAP operations: one ``@rpc`` method each, a few lines mapping the wire to ``MecServices``.
+
+The service class is built per application (:func:`build_service`) over the wire types of its
+namespace.  A method authenticates, calls the one service method of its operation and maps the
+plain result onto the response type.  Domain errors become ``errorMec`` faults in
+:meth:`MecServiceBase.call_wrapper`; anything unexpected becomes ``Server.Interno`` (traceback
+logged, never sent).
+
+Adding an operation: its request fields and response type in :mod:`mec_ws.soap.types`, a mapper
+below if its result has a new shape, and a method in :func:`build_service`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from spyne import ComplexModel, ServiceBase, rpc
+from spyne.model.fault import Fault
+
+from mec_ws.errors import MecError
+from mec_ws.services import dto
+from mec_ws.services.protocol import MecServices
+from mec_ws.soap import faults
+from mec_ws.soap.types import Field, WireTypes
+
+logger = logging.getLogger(__name__)
+
+SERVICE_NAME = "MecService"
+
+
+def services_of(ctx: Any) -> MecServices:
+    """The ``MecServices`` of the application handling ``ctx`` (see ``app.MecApplication``)."""
+    services: MecServices | None = getattr(ctx.app, "mec_services", None)
+    if services is None:
+        raise RuntimeError("La aplicación SOAP se construyó sin servicios (solo para el WSDL).")
+    return services
+
+
+class MecServiceBase(ServiceBase):
+    """Maps every exception leaving an operation to a contract fault."""
+
+    @classmethod
+    def call_wrapper(cls, ctx: Any, *args: Any, **kwargs: Any) -> Any:
+        tns = ctx.app.interface.get_tns()
+        try:
+            return super().call_wrapper(ctx, *args, **kwargs)
+        except MecError as error:
+            raise faults.mec_fault(tns, error) from None
+        except faults.MecFault:
+            raise
+        except Fault as fault:
+            raise faults.from_spyne_fault(tns, fault) from None
+        except Exception:
+            logger.exception("Error inesperado en la operación %s", ctx.method_request_string)
+            raise faults.interno(tns) from None
+
+
+def operation(request: Sequence[Field], response: type[ComplexModel], error_mec: type[ComplexModel]) -> Any:
+    """``@rpc`` for a wrapped document/literal operation named like the decorated method.
+
+    The request element is the method name with ``request`` as its sequence; the response element
+    is ``<method>Response`` of type ``response`` (no spyne ``...Result`` wrapper); every operation
+    declares the ``errorMec`` fault.
+    """
+    names = [name for name, _ in request]
+    models = [model for _, model in request]
+    return rpc(
+        *models,
+        _args=names,
+        _returns=response,
+        _body_style="out_bare",
+        _out_message_name=response.get_type_name(),
+        _throws=[error_mec],
+    )
+
+
+# --- small wire helpers ---------------------------------------------------------------------------
+
+
+def login(ctx: Any, autenticacion: Any) -> dto.Principal:
+    return services_of(ctx).authenticate(text(autenticacion.usuario), text(autenticacion.password))
+
+
+def text(value: str | None) -> str:
+    """A required string: an empty element arrives as ``None``; the service sees ``""``."""
+    return value if value is not None else ""
+
+
+def binary(value: Iterable[bytes] | None) -> bytes:
+    """spyne hands ``xs:base64Binary`` over as chunks, and an empty element as ``None``."""
+    return b"".join(value) if value else b""
+
+
+def payload(content: bytes) -> list[bytes]:
+    return [content]
+
+
+# --- result mappers (dto -> wire) -----------------------------------------------------------------
+
+
+def error_list(t: WireTypes, items: Iterable[dto.Error]) -> list[Any]:
+    return [t.Error(codigo=e.codigo, mensaje=e.mensaje, ubicacion=e.ubicacion) for e in items]
+
+
+def lote(t: WireTypes, item: dto.Lote) -> Any:
+    return t.Lote(
+        numeroLote=item.numero_lote,
+        nombreArchivo=item.nombre_archivo,
+        intento=item.intento,
+        estatus=str(item.estatus),
+        fechaCarga=item.fecha_carga,
+        fechaProceso=item.fecha_proceso,
+        totalArchivos=item.total_archivos,
+        archivosConError=item.archivos_con_error,
+        mensaje=item.mensaje,
+        detalle=[
+            t.ArchivoLote(
+                nombre=a.nombre,
+                folioControl=a.folio_control,
+                estatus=str(a.estatus),
+                errores=error_list(t, a.errores),
+            )
+            for a in item.detalle
+        ],
+    )
+
+
+def to_filtro(value: Any) -> dto.FiltroCertificados:
+    if value is None:
+        return dto.FiltroCertificados()
+    estatus = dto.EstatusCertificado(value.estatus) if value.estatus else None
+    return dto.FiltroCertificados(
+        id_institucion=value.idInstitucion or None,
+        id_campus=value.idCampus or None,
+        folio_pago=value.folioPago or None,
+        folio_control=value.folioControl or None,
+        folio_digital=value.folioDigital or None,
+        curp=value.curp or None,
+        fecha_expedicion_desde=value.fechaExpedicionDesde,
+        fecha_expedicion_hasta=value.fechaExpedicionHasta,
+        fecha_carga_desde=value.fechaCargaDesde,
+        fecha_carga_hasta=value.fechaCargaHasta,
+        estatus=estatus,
+    )
+
+
+def certificado(t: WireTypes, c: dto.CertificadoResumen) -> Any:
+    return t.Certificado(
+        institucion=c.institucion,
+        campus=c.campus,
+        nombre=c.nombre,
+        curp=c.curp,
+        carrera=c.carrera,
+        folioPago=c.folio_pago,
+        folioControl=c.folio_control,
+        folioDigital=c.folio_digital,
+        lugarExpedicion=c.lugar_expedicion,
+        fechaExpedicion=c.fecha_expedicion,
+        fechaCarga=c.fecha_carga,
+        estatus=str(c.estatus),
+    )
+
+
+def programa(t: WireTypes, p: dto.ProgramaResumen) -> Any:
+    return t.Programa(
+        idCarrera=p.id_carrera,
+        claveCarrera=p.clave_carrera,
+        nombreCarrera=p.nombre_carrera,
+        clavePlan=p.clave_plan,
+        numeroRvoe=p.numero_rvoe,
+        fechaRvoe=p.fecha_rvoe,
+        numeroAsignaturas=p.numero_asignaturas,
+        totalCreditos=Decimal(p.total_creditos),
+        fechaRegistro=p.fecha_registro,
+    )
+
+
+# --- the operations -------------------------------------------------------------------------------
+
+
+def build_service(t: WireTypes, error_mec: type[ComplexModel]) -> type[ServiceBase]:
+    """The service class of one application, over the wire types ``t``."""
+
+    class MecService(MecServiceBase):
+        __service_name__ = SERVICE_NAME
+
+        @operation(t.cargaCertificados_in, t.cargaCertificadosResponse, error_mec)
+        def cargaCertificados(ctx, autenticacion, folioPago, nombreArchivo, archivoBase64):
+            """Carga certificados (un XML o un ZIP de XML) contra un folio de pago."""
+            who = login(ctx, autenticacion)
+            r = services_of(ctx).carga_certificados(
+                who, text(folioPago), text(nombreArchivo), binary(archivoBase64)
+            )
+            return t.cargaCertificadosResponse(
+                numeroLote=r.numero_lote,
+                folioPago=r.folio_pago,
+                intento=r.intento,
+                intentosRestantes=r.intentos_restantes,
+                estatus=str(r.estatus),
+                mensaje=r.mensaje,
+            )
+
+        @operation(t.consultaEstatusCarga_in, t.consultaEstatusCargaResponse, error_mec)
+        def consultaEstatusCarga(ctx, autenticacion, folioPago):
+            """Estado de las cargas de un folio de pago, con el detalle de cada archivo."""
+            r = services_of(ctx).consulta_estatus_carga(login(ctx, autenticacion), text(folioPago))
+            return t.consultaEstatusCargaResponse(
+                folioPago=r.folio_pago,
+                cantidadCertificados=r.cantidad_certificados,
+                intentosUsados=r.intentos_usados,
+                intentosRestantes=r.intentos_restantes,
+                estatusFolio=str(r.estatus_folio),
+                lotes=[lote(t, x) for x in r.lotes],
+            )
+
+        @operation(t.descargaResultadoCarga_in, t.descargaResultadoCargaResponse, error_mec)
+        def descargaResultadoCarga(ctx, autenticacion, numeroLote):
+            """El archivo de resultado (ZIP) de un lote."""
+            r = services_of(ctx).descarga_resultado_carga(login(ctx, autenticacion), numeroLote)
+            return t.descargaResultadoCargaResponse(
+                numeroLote=numeroLote, nombreArchivo=r.nombre_archivo, archivoBase64=payload(r.contenido)
+            )
+
+        @operation(t.consultaCertificados_in, t.consultaCertificadosResponse, error_mec)
+        def consultaCertificados(ctx, autenticacion, filtro, pagina, registrosPorPagina):
+            """Búsqueda paginada de certificados aceptados."""
+            r = services_of(ctx).consulta_certificados(
+                login(ctx, autenticacion), to_filtro(filtro), pagina, registrosPorPagina
+            )
+            return t.consultaCertificadosResponse(
+                totalRegistros=r.total_registros,
+                pagina=r.pagina,
+                registrosPorPagina=r.registros_por_pagina,
+                certificados=[certificado(t, c) for c in r.certificados],
+            )
+
+        @operation(t.descargaCertificado_in, t.descargaCertificadoResponse, error_mec)
+        def descargaCertificado(ctx, autenticacion, folioControl, formato):
+            """Un certificado como XML sellado por la SEP o como PDF."""
+            r = services_of(ctx).descarga_certificado(
+                login(ctx, autenticacion), text(folioControl), dto.FormatoCertificado(formato)
+            )
+            return t.descargaCertificadoResponse(
+                nombreArchivo=r.nombre_archivo, archivoBase64=payload(r.contenido)
+            )
+
+        @operation(t.cargaProgramaEstudios_in, t.cargaProgramaEstudiosResponse, error_mec)
+        def cargaProgramaEstudios(ctx, autenticacion, nombreArchivo, archivoBase64):
+            """Carga y valida de inmediato un programa de estudios (XML)."""
+            r = services_of(ctx).carga_programa_estudios(
+                login(ctx, autenticacion), text(nombreArchivo), binary(archivoBase64)
+            )
+            return t.cargaProgramaEstudiosResponse(
+                estatus=str(r.estatus),
+                mensaje=r.mensaje,
+                errores=error_list(t, r.errores),
+                idCarrera=r.id_carrera,
+                clavePlan=r.clave_plan,
+            )
+
+        @operation(t.consultaProgramasEstudios_in, t.consultaProgramasEstudiosResponse, error_mec)
+        def consultaProgramasEstudios(ctx, autenticacion):
+            """Los programas de estudios registrados de la institución."""
+            r = services_of(ctx).consulta_programas_estudios(login(ctx, autenticacion))
+            return t.consultaProgramasEstudiosResponse(programas=[programa(t, p) for p in r])
+
+    return MecService
