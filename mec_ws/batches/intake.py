@@ -11,26 +11,17 @@ from __future__ import annotations
 import io
 import zipfile
 
+from mec_ws.batches import zipread
 from mec_ws.config import Settings
 from mec_ws.errors import ArchivoInvalido
 from models import BatchKind
 
-_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
-_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+_KINDS = {"zip": BatchKind.ZIP, "xml": BatchKind.XML}
 
 
 def detect_kind(data: bytes) -> BatchKind | None:
-    """ZIP by its signature, XML by its first non-blank character ``<``; else ``None``."""
-    if data.startswith(_ZIP_MAGIC):
-        return BatchKind.ZIP
-    head = data[:1024]
-    for bom in _BOMS:
-        if head.startswith(bom):
-            head = head[len(bom) :]
-            break
-    if head.lstrip(b" \t\r\n").startswith(b"<"):
-        return BatchKind.XML
-    return None
+    """ZIP or XML by content (:func:`mec_ws.batches.zipread.detect_kind`); ``None`` for neither."""
+    return _KINDS.get(zipread.detect_kind(data[: zipread.HEAD_BYTES]))
 
 
 def zip_member_count(data: bytes) -> int:

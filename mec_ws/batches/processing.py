@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mec_ws.batches.signer import load_sep_signer
 from mec_ws.batches.storage import BatchStorage
-from mec_ws.batches.uploadscan import open_upload
+from mec_ws.batches.zipread import UploadLimits, UploadScan, iter_upload
 from mec_ws.certificate.document import DecDocument
 from mec_ws.certificate.reader import read_xml
 from mec_ws.certificate.stamp import SepSigner, stamp
@@ -42,7 +42,7 @@ from mec_ws.findings import Finding, Status
 from mec_ws.services.dto import EstatusArchivo, EstatusFolio, EstatusLote
 from mec_ws.services.registry_source import context_for
 from mec_ws.validation import FileResult, iter_validate
-from models import MAX_ATTEMPTS, Batch, BatchFile, BatchKind, Certificate, FolioPago
+from models import MAX_ATTEMPTS, Batch, BatchFile, Certificate, FolioPago
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,6 @@ class _BatchInfo:
     folio_id: int
     folio: str
     cantidad: int
-    kind: BatchKind
     nombre_archivo: str
     stored_path: str
     received_at: datetime
@@ -138,11 +137,14 @@ def _load_info(session: Session, numero_lote: int) -> _BatchInfo:
         folio_id=folio.id,
         folio=folio.folio,
         cantidad=folio.cantidad,
-        kind=batch.kind,
         nombre_archivo=batch.nombre_archivo,
         stored_path=batch.stored_path,
         received_at=batch.received_at,
     )
+
+
+def _open(path: Path, info: _BatchInfo, settings: Settings) -> UploadScan:
+    return iter_upload(path, UploadLimits.from_settings(settings), name=info.nombre_archivo)
 
 
 def _digested(entries: Iterable[tuple[str, bytes]], sink: list[str]) -> Iterator[tuple[str, bytes]]:
@@ -160,7 +162,7 @@ def _validate_all(
 ) -> tuple[list[FileOutcome], tuple[Finding, ...]]:
     ctx = context_for(lookups, info.institution_id, now=info.received_at, settings=settings)
     lookups.rollback()
-    scan = open_upload(path, info.kind, info.nombre_archivo, settings)
+    scan = _open(path, info, settings)
     known = scan.entry_count
     progress(0, known, f"En proceso: 0 de {known} archivos revisados.")
     digests: list[str] = []
@@ -200,7 +202,7 @@ def _stamp_all(
     clock: Callable[[], datetime],
     progress: ProgressFn,
 ) -> list[_Stamped]:
-    scan = open_upload(path, info.kind, info.nombre_archivo, settings)
+    scan = _open(path, info, settings)
     stamped: list[_Stamped] = []
     total = len(outcomes)
     for (name, data), outcome in zip(scan.entries(), outcomes, strict=True):

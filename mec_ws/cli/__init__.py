@@ -18,7 +18,8 @@ from mec_ws.errors import MecError
 # Modules that contribute subcommands, in the order --help lists them.
 COMMAND_MODULES = (
     "mec_ws.cli.engine",  # validate, verify, demo
-    "mec_ws.cli.service",  # serve, worker, wsdl, db
+    "mec_ws.cli.runtime",  # serve, worker
+    "mec_ws.cli.service",  # wsdl
     "mec_ws.cli.admin",  # admin …
     "mec_ws.cli.db",  # db upgrade, db current
 )

@@ -112,7 +112,7 @@ def descarga_resultado_carga(session: Session, who: Principal, numero_lote: int)
             select(Certificate.folio_control, Certificate.folio_digital).where(
                 Certificate.batch_id == numero_lote
             )
-        ).tuples()
+        ).all()
     )
     files = [
         ResultFile(

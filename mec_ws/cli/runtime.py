@@ -1,0 +1,203 @@
+"""``mec-ws serve`` and ``mec-ws worker``: the running service.
+
+``serve`` checks the schema, prints the WSDL URL and runs the WSGI app on gunicorn; unless
+``--no-worker`` it also runs a batch worker as a supervised child process (``mec-ws worker``),
+restarted when it dies and stopped when the server exits.  ``worker`` processes batches until
+stopped (SIGTERM/SIGINT: it finishes the batch in hand, which is safe to cut short anyway), or
+with ``--once`` until no batch is pending.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import Any
+
+from mec_ws import db
+from mec_ws.config import Settings
+
+log = logging.getLogger("mec_ws.serve")
+
+WORKER_ARGV: tuple[str, ...] = (
+    sys.executable,
+    "-c",
+    "import sys; from mec_ws.cli import main; sys.exit(main(['worker']))",
+)
+
+
+def _logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def _check_schema(settings: Settings) -> None:
+    engine = db.make_engine(settings.database_url)
+    try:
+        db.ensure_schema(engine)
+    finally:
+        engine.dispose()
+
+
+# --- mec-ws worker ------------------------------------------------------------------------------
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from mec_ws.batches.worker import run_worker
+
+    _logging()
+    settings = Settings.from_env()
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("señal %s: el trabajador termina tras el lote en curso", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    claimed = run_worker(settings, once=args.once, stop_event=stop)
+    print(f"Trabajador detenido; lotes tomados: {claimed}.")
+    return 0
+
+
+# --- mec-ws serve -------------------------------------------------------------------------------
+
+
+class WorkerSupervisor:
+    """Keeps one ``mec-ws worker`` child alive; stops it on :meth:`stop`."""
+
+    def __init__(self, argv: Sequence[str] = WORKER_ARGV, *, restart_delay: float = 2.0) -> None:
+        self.argv = list(argv)
+        self.restart_delay = restart_delay
+        self.process: subprocess.Popen[bytes] | None = None
+        self.restarts = 0
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="mec-ws-worker-supervisor", daemon=True)
+        self._thread.start()
+
+    def _spawn(self) -> None:
+        with self._lock:
+            if self._stop.is_set():
+                return
+            self.process = subprocess.Popen(self.argv)
+            log.info("trabajador de lotes iniciado (pid %s)", self.process.pid)
+
+    def _loop(self) -> None:
+        self._spawn()
+        while not self._stop.wait(0.5):
+            proc = self.process
+            if proc is None or proc.poll() is None:
+                continue
+            log.warning(
+                "el trabajador de lotes (pid %s) terminó con %s; se reinicia", proc.pid, proc.returncode
+            )
+            self.restarts += 1
+            if self._stop.wait(self.restart_delay):
+                break
+            self._spawn()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        with self._lock:
+            self._stop.set()
+            proc = self.process
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                log.warning("el trabajador de lotes no terminó en %s s; se detiene a la fuerza", timeout)
+                proc.kill()
+                proc.wait(5)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+def _gunicorn_app(settings: Settings, options: dict[str, Any], supervisor: WorkerSupervisor | None) -> Any:
+    from gunicorn.app.base import BaseApplication
+
+    class MecGunicorn(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+            if supervisor is not None:
+                self.cfg.set("when_ready", lambda _arbiter: supervisor.start())
+                self.cfg.set("on_exit", lambda _arbiter: supervisor.stop())
+
+        def load(self) -> Callable[..., Any]:
+            from mec_ws.services.app import MecApp
+            from mec_ws.web.wsgi import make_wsgi_app
+
+            return make_wsgi_app(MecApp.from_settings(settings), settings)
+
+    return MecGunicorn()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    _check_schema(settings)
+    supervisor = None if args.no_worker else WorkerSupervisor()
+    options: dict[str, Any] = {
+        "bind": f"{args.host}:{args.port}",
+        "workers": args.workers,
+        "worker_class": "sync",
+        "timeout": 120,
+        "graceful_timeout": 20,
+        "accesslog": "-",
+        "errorlog": "-",
+        "proc_name": "mec-ws",
+    }
+    print(
+        f"mec-ws escuchando en http://{args.host}:{args.port}; WSDL: {settings.public_url}?wsdl", flush=True
+    )
+    if supervisor is None:
+        print("Sin trabajador de lotes integrado (--no-worker): ejecute `mec-ws worker` aparte.", flush=True)
+    started = time.monotonic()
+    try:
+        _gunicorn_app(settings, options, supervisor).run()
+    finally:
+        if supervisor is not None:
+            supervisor.stop()
+    log.info("servicio detenido tras %.0f s", time.monotonic() - started)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = sub.add_parser(
+        "serve",
+        help="ejecuta el servicio SOAP (gunicorn) con un trabajador de lotes integrado",
+        description=(
+            "Ejecuta el servicio SOAP, la página de verificación y /salud en gunicorn. Por omisión "
+            "también un trabajador de lotes supervisado (se reinicia si termina)."
+        ),
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="dirección donde escuchar (por omisión 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="puerto (por omisión 8000)")
+    serve.add_argument("--workers", type=int, default=2, help="procesos de gunicorn (por omisión 2)")
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="no iniciar el trabajador de lotes integrado (use `mec-ws worker` aparte)",
+    )
+    serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser(
+        "worker",
+        help="procesa los lotes pendientes",
+        description=(
+            "Procesa los lotes recibidos. Pueden correr varios contra una misma base PostgreSQL; "
+            "cada lote lo procesa exactamente uno y el de un trabajador que muere se retoma."
+        ),
+    )
+    worker.add_argument("--once", action="store_true", help="termina cuando no queden lotes pendientes")
+    worker.set_defaults(func=cmd_worker)

@@ -1,0 +1,171 @@
+"""cargaCertificados: intake checks, attempt accounting, idempotent retries, concurrency."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+
+from mec_ws import errors
+from mec_ws.batches.storage import BatchStorage
+from mec_ws.services.app import MecApp
+from mec_ws.services.dto import CargaResult, EstatusFolio, EstatusLote
+from models import Batch, FolioPago
+from tests.services.world import World, make_zip
+
+NOT_A_CERT = b'<?xml version="1.0" encoding="UTF-8"?><Otro/>'
+
+
+def _batches(world: World) -> int:
+    with world.sessions() as s:
+        return int(s.scalar(select(func.count()).select_from(Batch)) or 0)
+
+
+def test_upload_is_stored_durably_and_recorded_as_received(world: World) -> None:
+    folio = world.folio(1)
+    data = world.certificate(0)
+    result = world.app.carga_certificados(world.ipes, folio, "cert.xml", data)
+    assert (result.intento, result.intentos_restantes, result.estatus) == (1, 1, EstatusLote.RECIBIDO)
+    assert str(result.numero_lote) in result.mensaje
+    with world.sessions() as s:
+        batch = s.get(Batch, result.numero_lote)
+        assert batch is not None
+        assert batch.total_archivos == 1
+        stored = BatchStorage(world.settings.data_dir).read(batch.stored_path)
+        assert stored == data
+        assert (
+            s.scalars(select(FolioPago).where(FolioPago.folio == folio)).one().estatus
+            is EstatusFolio.EN_PROCESO
+        )
+
+
+def test_two_rejected_attempts_spend_the_folio(world: World) -> None:
+    folio = world.folio(1)
+    first = world.app.carga_certificados(world.ipes, folio, "a.xml", NOT_A_CERT)
+    world.drain()
+    second = world.app.carga_certificados(world.ipes, folio, "b.xml", NOT_A_CERT + b"\n")
+    assert (first.intento, second.intento) == (1, 2)
+    assert second.intentos_restantes == 0
+    world.drain()
+    status = world.app.consulta_estatus_carga(world.ipes, folio)
+    assert status.estatus_folio is EstatusFolio.AGOTADO
+    assert (status.intentos_usados, status.intentos_restantes) == (2, 0)
+    assert [lote.estatus for lote in status.lotes] == [EstatusLote.RECHAZADO] * 2
+    with pytest.raises(errors.FolioAgotado):
+        world.app.carga_certificados(world.ipes, folio, "c.xml", world.certificate(0))
+    assert _batches(world) == 2
+
+
+def test_rejected_bytes_may_be_sent_again_as_a_new_attempt(world: World) -> None:
+    folio = world.folio(1)
+    world.app.carga_certificados(world.ipes, folio, "a.xml", NOT_A_CERT)
+    world.drain()
+    again = world.app.carga_certificados(world.ipes, folio, "a.xml", NOT_A_CERT)
+    assert again.intento == 2
+
+
+def test_same_bytes_again_is_the_same_batch_and_consumes_nothing(world: World) -> None:
+    folio = world.folio(1)
+    data = world.certificate(0)
+    first = world.app.carga_certificados(world.ipes, folio, "cert.xml", data)
+    retry = world.app.carga_certificados(world.ipes, folio, "otro-nombre.xml", data)
+    assert retry.numero_lote == first.numero_lote
+    assert (retry.intento, retry.intentos_restantes, retry.estatus) == (1, 1, EstatusLote.RECIBIDO)
+    assert "no se consumió" in retry.mensaje
+    with pytest.raises(errors.CargaEnProceso):
+        world.app.carga_certificados(world.ipes, folio, "x.xml", world.certificate(1))
+    world.drain()
+    after = world.app.carga_certificados(world.ipes, folio, "cert.xml", data)
+    assert (after.numero_lote, after.estatus, after.intentos_restantes) == (
+        first.numero_lote,
+        EstatusLote.ACEPTADO,
+        0,
+    )
+    with pytest.raises(errors.FolioAceptado):
+        world.app.carga_certificados(world.ipes, folio, "x.xml", world.certificate(1))
+    assert _batches(world) == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"", "vacío"),
+        (b"%PDF-1.7 not a certificate", "ni un ZIP"),
+        (b"PK\x03\x04" + b"\x00" * 64, "directorio central"),
+        (b"<" + b" " * (1024 * 1024 + 1), "1 MB"),
+    ],
+    ids=["empty", "neither", "corrupt-zip", "too-large"],
+)
+def test_unusable_upload_is_refused_without_consuming(world: World, content: bytes, words: str) -> None:
+    small = MecApp(
+        world.settings.__class__.from_env(
+            {"MEC_DATA_DIR": str(world.settings.data_dir), "MEC_MAX_UPLOAD_MB": "1"}
+        ),
+        world.sessions,
+        clock=world.clock,
+    )
+    folio = world.folio(1)
+    with pytest.raises(errors.ArchivoInvalido, match=words):
+        small.carga_certificados(world.ipes, folio, "x", content)
+    assert _batches(world) == 0
+    status = world.app.consulta_estatus_carga(world.ipes, folio)
+    assert (status.intentos_usados, status.estatus_folio) == (0, EstatusFolio.DISPONIBLE)
+
+
+def test_zip_announces_its_entries_at_intake(world: World) -> None:
+    folio = world.folio(2)
+    data = make_zip({"a.xml": world.certificate(0), "b.xml": world.certificate(1)})
+    result = world.app.carga_certificados(world.ipes, folio, "lote.zip", data)
+    with world.sessions() as s:
+        batch = s.get(Batch, result.numero_lote)
+        assert batch is not None and batch.total_archivos == 2 and batch.kind == "zip"
+
+
+def test_unknown_or_foreign_folio_is_not_found(world: World) -> None:
+    foreign = world.folio(1, institution_id="000002")
+    for folio in ("NO-EXISTE", foreign):
+        with pytest.raises(errors.FolioInexistente):
+            world.app.carga_certificados(world.ipes, folio, "cert.xml", world.certificate(0))
+    assert _batches(world) == 0
+
+
+def test_operator_does_not_upload_for_an_institution(world: World) -> None:
+    folio = world.folio(1)
+    with pytest.raises(errors.SolicitudInvalida):
+        world.app.carga_certificados(world.operator, folio, "cert.xml", world.certificate(0))
+
+
+def _race(world: World, payloads: list[bytes]) -> list[CargaResult | Exception]:
+    barrier = threading.Barrier(len(payloads))
+    outcomes: list[CargaResult | Exception] = [RuntimeError("not run")] * len(payloads)
+    folio = world.folio(1)
+
+    def upload(i: int) -> None:
+        barrier.wait()
+        try:
+            outcomes[i] = world.app.carga_certificados(world.ipes, folio, f"{i}.xml", payloads[i])
+        except Exception as exc:
+            outcomes[i] = exc
+
+    threads = [threading.Thread(target=upload, args=(i,)) for i in range(len(payloads))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return outcomes
+
+
+def test_concurrent_uploads_for_one_folio_count_once(world: World) -> None:
+    outcomes = _race(world, [NOT_A_CERT + b" " * i for i in range(6)])
+    kinds = Counter(type(o).__name__ for o in outcomes)
+    assert kinds == {"CargaResult": 1, "CargaEnProceso": 5}, outcomes
+    assert _batches(world) == 1
+
+
+def test_concurrent_identical_uploads_get_the_same_batch(world: World) -> None:
+    outcomes = _race(world, [NOT_A_CERT] * 4)
+    assert all(isinstance(o, CargaResult) for o in outcomes), outcomes
+    assert len({o.numero_lote for o in outcomes if isinstance(o, CargaResult)}) == 1
+    assert _batches(world) == 1
