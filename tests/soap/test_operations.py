@@ -160,10 +160,10 @@ def test_carga_programa_estudios_accepted_and_rejected(client: zeep.Client, auth
 
 
 def test_consulta_programas_estudios_lists_registered_programs(client: zeep.Client, auth: dict) -> None:
-    # zeep unwraps the response's only child (programas)
-    assert items(client.service.consultaProgramasEstudios(autenticacion=auth), "programa") == []
+    # zeep unwraps the response's only child (programas) down to its list of programa
+    assert client.service.consultaProgramasEstudios(autenticacion=auth) is None
     client.service.cargaProgramaEstudios(autenticacion=auth, nombreArchivo="p.xml", archivoBase64=PROGRAMA)
-    (p,) = client.service.consultaProgramasEstudios(autenticacion=auth).programa
+    (p,) = client.service.consultaProgramasEstudios(autenticacion=auth)
     assert (p.idCarrera, p.claveCarrera, p.nombreCarrera, p.clavePlan, p.numeroRvoe) == (
         "C-10",
         "LD",
