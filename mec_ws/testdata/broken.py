@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 
@@ -174,6 +174,13 @@ def _setter(path: str, **attrs: str) -> Mutation:
             el.set(name, value)
 
     return mutate
+
+
+def _future_issue_date(root: etree._Element) -> None:
+    # In the future both for the tests' fixed clock and for a real one (``mec-ws validate``), and
+    # still inside the default officer's validity, so that only this code fires.
+    when = max(FIXED_NOW, datetime.now(UTC)) + timedelta(days=30)
+    _el(root, "Expedicion").set("fecha", when.strftime("%Y-%m-%dT10:00:00"))
 
 
 # --- file-level defects ------------------------------------------------------------------------------
@@ -362,7 +369,7 @@ BROKEN_VARIANTS: dict[str, BrokenFactory] = {
     "CURP_SEXO_NO_COINCIDE": _mutated(18, _flip_gender),
     # dates
     "FECHA_NACIMIENTO_INCONGRUENTE": _mutated(19, _setter("Alumno", fechaNacimiento="2024-08-01T00:00:00")),
-    "FECHA_EXPEDICION_FUTURA": _mutated(20, _setter("Expedicion", fecha="2025-07-15T10:00:00")),
+    "FECHA_EXPEDICION_FUTURA": _mutated(20, _future_issue_date),
     "FECHA_EXPEDICION_ANTERIOR_RVOE": _mutated(21, _setter("Expedicion", fecha="2020-02-10T10:00:00")),
     # study program
     "PROGRAMA_NO_REGISTRADO": _mutated(22, _setter("Carrera", clavePlan="2015")),

@@ -46,7 +46,9 @@ class DemoFiles:
                 f"  {len(self.broken)} certificados con error en {self.root / 'errores'} (uno por código)",
                 "Pruebe:",
                 f"  mec-ws validate --ca {self.root / 'ca.cer'} --programa {self.root / 'programa.xml'} "
-                f"--institucion {inst.id} {self.root / 'validos'}/*.xml",
+                f"--registro {self.root / 'registro.json'} {self.root / 'validos'}/*.xml",
+                f"  mec-ws validate --ca {self.root / 'ca.cer'} --programa {self.root / 'programa.xml'} "
+                f"--registro {self.root / 'registro.json'} {self.root / 'errores'}/*.xml",
             ]
         )
 
@@ -121,6 +123,6 @@ def write_demo(root: Path, *, scenario: Scenario | None = None) -> DemoFiles:
 
     broken: dict[str, Path] = {}
     for code, make in sorted(BROKEN_VARIANTS.items()):
-        broken[code] = _write(root / "errores" / f"{code}.xml", make())
+        broken[code] = _write(root / "errores" / f"{code}.xml", make(scenario))
     _write(root / "registro.json", _registry_json(root, scenario))
     return DemoFiles(root=root, scenario=scenario, valid=tuple(valid), zip_path=zip_path, broken=broken)

@@ -1,0 +1,142 @@
+"""``mec-ws demo`` then ``mec-ws validate`` / ``verify`` through the real command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mec_ws.findings import CODES
+
+MEC_WS = [sys.executable, "-m", "mec_ws.cli"]
+
+
+def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*MEC_WS, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("cli")
+    result = run("demo", "--dir", root / "demo", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert "10 certificados válidos" in result.stdout
+    return root / "demo"
+
+
+def registry_args(demo: Path) -> list[str | Path]:
+    return [
+        "--ca",
+        demo / "ca.cer",
+        "--programa",
+        demo / "programa.xml",
+        "--registro",
+        demo / "registro.json",
+    ]
+
+
+def test_demo_writes_the_promised_files(demo: Path):
+    for name in ("ca.cer", "ca.pem", "responsable.cer", "responsable.key", "programa.xml", "validos.zip"):
+        assert (demo / name).stat().st_size > 0, name
+    assert len(list((demo / "validos").glob("*.xml"))) == 10
+    assert (demo / "responsable.key").stat().st_mode & 0o077 == 0
+
+
+def test_valid_certificates_pass(demo: Path):
+    files = sorted((demo / "validos").glob("*.xml"))
+    result = run("validate", *registry_args(demo), *files, cwd=demo)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "10 correcto(s), 0 con errores" in result.stdout
+    assert "0 verificación(es) omitida(s)" in result.stdout
+
+
+def test_valid_zip_passes(demo: Path):
+    result = run("validate", *registry_args(demo), demo / "validos.zip", cwd=demo)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "10 correcto(s)" in result.stdout
+
+
+def test_issue_command_line_passes_reporting_skipped_checks(demo: Path):
+    """The issue's form (--ca, --programa only): registry checks are OMITIDA, not passed."""
+    files = sorted((demo / "validos").glob("*.xml"))
+    result = run("validate", "--ca", demo / "ca.cer", "--programa", demo / "programa.xml", *files, cwd=demo)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OMITIDA" in result.stdout
+    assert " 0 verificación(es) omitida(s)" not in result.stdout
+
+
+def test_each_broken_file_fails_with_its_code(demo: Path):
+    broken = sorted((demo / "errores").glob("*.xml"))
+    assert {p.stem for p in broken} <= set(CODES)
+    assert len(broken) >= 40
+    result = run("validate", "--json", *registry_args(demo), *broken, cwd=demo)
+    assert result.returncode == 1
+    seen = {}
+    for line in result.stdout.splitlines():
+        record = json.loads(line)
+        seen[Path(record["archivo"]).stem] = record
+    assert set(seen) == {p.stem for p in broken}
+    for code, record in seen.items():
+        errors = sorted({h["codigo"] for h in record["hallazgos"] if h["estatus"] == "ERROR"})
+        if code == "SELLO_VARIANTE_32":  # an advertencia: the file is accepted
+            assert errors == [] and record["estatus"] == "CORRECTO"
+            assert [h["codigo"] for h in record["hallazgos"]] == ["SELLO_VARIANTE_32"]
+        else:
+            assert errors == [code], (code, record["hallazgos"])
+            assert record["estatus"] == "CON_ERRORES"
+            assert all(h["mensaje"] for h in record["hallazgos"])
+
+
+def test_strict_mode_rejects_the_32_field_sello(demo: Path):
+    result = run(
+        "validate", "--estricto", *registry_args(demo), demo / "errores" / "SELLO_VARIANTE_32.xml", cwd=demo
+    )
+    assert result.returncode == 1
+    assert "SELLO_INVALIDO" in result.stdout
+
+
+def test_missing_file_is_an_error_not_a_crash(demo: Path):
+    result = run("validate", demo / "no-existe.xml", cwd=demo)
+    assert result.returncode == 1
+    assert "no se pudo leer" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_verify_stamped_certificate(demo: Path, tmp_path: Path):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    from mec_ws.certificate.reader import read_xml
+    from mec_ws.certificate.stamp import SepSigner, stamp
+
+    key = serialization.load_pem_private_key((demo / "sep.key.pem").read_bytes(), password=None)
+    cert = x509.load_der_x509_certificate((demo / "sep.cer").read_bytes())
+    signer = SepSigner(
+        key=key,
+        certificate=cert,
+        curp="PEHL750312MDFRRR26",
+        nombre_completo="Luisa Pérez",
+        id_cargo=5,
+        cargo="RESPONSABLE DE EXPEDICIÓN",
+    )
+    root = read_xml((demo / "validos" / "certificado-01.xml").read_bytes()).getroot()
+    stamped = tmp_path / "sellado.xml"
+    stamped.write_bytes(stamp(root, signer).xml)
+    ok = run("verify", "--sep-cer", demo / "sep.cer", stamped, cwd=demo)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "VÁLIDO" in ok.stdout
+
+    stamped.write_bytes(stamped.read_bytes().replace(b'promedio="', b'promedio="1'))
+    bad = run("verify", "--sep-cer", demo / "sep.cer", stamped, cwd=demo)
+    assert bad.returncode == 1
+    assert "NO VÁLIDO" in bad.stdout
+
+    unstamped = run(
+        "verify", "--sep-cer", demo / "sep.cer", demo / "validos" / "certificado-01.xml", cwd=demo
+    )
+    assert unstamped.returncode == 1
