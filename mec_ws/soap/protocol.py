@@ -2,7 +2,9 @@
 
 - Instants are written in UTC with ``Z`` (``2024-05-01T17:03:00Z``); spyne's ``Soap11`` would
   write ``+00:00`` whatever format is asked for.
-- Schema violations of the request become ``Client.SolicitudInvalida`` faults.
+- Schema violations of the request become ``Client.SolicitudInvalida`` faults, and so does
+  base64 that is not strictly base64 (libxml2's ``xs:base64Binary`` check skips stray characters,
+  and spyne's decoder would silently drop them).
 - The parser accepts huge text nodes (``huge_tree``: a 100 MB ZIP in base64 is one text node,
   over libxml2's 10 MB default) but never loads a DTD, resolves entities or touches the network;
   the WSGI guard refuses any DOCTYPE before the parser sees it.
@@ -10,9 +12,12 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import UTC, datetime
 from typing import Any
 
+from spyne.model.binary import ByteArray
 from spyne.model.fault import Fault
 from spyne.model.primitive import DateTime
 from spyne.protocol.soap import Soap11
@@ -28,6 +33,23 @@ def utc_z(value: datetime) -> str:
     return f"{text}Z"
 
 
+def strict_base64(text: str | None) -> tuple[bytes, ...] | None:
+    """Decode ``text`` as base64, refusing any character outside the alphabet; empty is ``None``."""
+    if text is None:
+        return None
+    compact = "".join(text.split())
+    if not compact:
+        return None
+    try:
+        return (base64.b64decode(compact, validate=True),)
+    except binascii.Error as exc:
+        raise ValueError(str(exc)) from None
+
+
+def etree_local_name(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
 class MecSoap11(Soap11):
     """``Soap11`` with UTC ``Z`` instants, contract faults for schema violations, hardened parsing."""
 
@@ -39,6 +61,16 @@ class MecSoap11(Soap11):
         kwargs["no_network"] = True
         super().__init__(*args, **kwargs)
         self._to_unicode_handlers[DateTime] = lambda cls, value, **_: utc_z(value)
+        self.deserialization_handlers[ByteArray] = self._byte_array_from_element
+
+    def _byte_array_from_element(self, ctx: Any, cls: Any, element: Any) -> tuple[bytes, ...] | None:
+        """Strict base64 (whitespace and line breaks allowed), as spyne's shape: chunks or ``None``."""
+        try:
+            return strict_base64(element.text)
+        except ValueError:
+            name = etree_local_name(element.tag)
+            mensaje = f"La solicitud no es válida: el contenido de {name} no es base64."
+            raise faults.solicitud_invalida(self.app.interface.get_tns(), mensaje) from None
 
     def validate_body(self, ctx: Any, message: Any) -> None:
         try:

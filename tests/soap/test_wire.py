@@ -1,0 +1,216 @@
+"""The raw HTTP/XML contract: Z instants, fault envelopes, and the guard in front of spyne."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+
+import pytest
+import requests
+import wsgiadapter
+from lxml import etree
+
+from mec_ws.config import DEFAULT_NAMESPACE
+from mec_ws.services import dto
+from mec_ws.soap.guard import max_request_bytes
+from mec_ws.web.wsgi import make_wsgi_app
+from tests.soap.conftest import BASE, make_settings
+from tests.soap.fake import FakeMec
+
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+NS = {"s": SOAP_ENV, "m": DEFAULT_NAMESPACE}
+AUTH = "<m:autenticacion><m:usuario>ipes1</m:usuario><m:password>s3creta</m:password></m:autenticacion>"
+
+Post = Callable[..., requests.Response]
+
+
+def envelope(operation: str, fields: str = "", auth: str = AUTH) -> bytes:
+    return (
+        f'<s:Envelope xmlns:s="{SOAP_ENV}" xmlns:m="{DEFAULT_NAMESPACE}"><s:Body>'
+        f"<m:{operation}>{auth}{fields}</m:{operation}></s:Body></s:Envelope>"
+    ).encode()
+
+
+def soap_fault(response: requests.Response) -> tuple[str, str, str, str]:
+    """(faultcode local part, faultstring, errorMec/codigo, errorMec/mensaje) of a proper fault reply."""
+    assert response.status_code == 500
+    assert response.headers["Content-Type"].startswith("text/xml")
+    root = etree.fromstring(response.content)
+    (fault,) = root.xpath("/s:Envelope/s:Body/s:Fault", namespaces=NS)
+    code_text = fault.findtext("faultcode")
+    prefix, _, local = code_text.partition(":")
+    assert fault.nsmap.get(prefix) == SOAP_ENV or root.nsmap.get(prefix) == SOAP_ENV  # a real QName
+    (detail,) = fault.xpath("detail/m:errorMec", namespaces=NS)
+    return (
+        local,
+        fault.findtext("faultstring"),
+        detail.findtext("m:codigo", namespaces=NS),
+        detail.findtext("m:mensaje", namespaces=NS),
+    )
+
+
+def test_instants_are_utc_with_z(post: Post, fake: FakeMec) -> None:
+    fake.carga_certificados(fake.users["ipes1"].principal, "F-001", "a.xml", b"<a/>")
+    fake.procesar(1, (dto.ArchivoDetalle("a.xml", None, dto.EstatusArchivo.CORRECTO),))
+    response = post(envelope("consultaEstatusCarga", "<m:folioPago>F-001</m:folioPago>"))
+    assert response.status_code == 200
+    root = etree.fromstring(response.content)
+    assert root.xpath("//m:lote/m:fechaCarga/text()", namespaces=NS) == ["2024-05-01T17:03:00Z"]
+    assert root.xpath("//m:lote/m:fechaProceso/text()", namespaces=NS) == ["2024-05-01T17:04:00Z"]
+    assert b"+00:00" not in response.content
+    # an empty list is still its (required) wrapper element
+    assert len(root.xpath("//m:archivo/m:errores[not(*)]", namespaces=NS)) == 1
+
+
+def test_response_element_is_named_after_the_operation(post: Post) -> None:
+    response = post(envelope("consultaProgramasEstudios"))
+    root = etree.fromstring(response.content)
+    assert [c.tag for c in root.find(f"{{{SOAP_ENV}}}Body")] == [
+        f"{{{DEFAULT_NAMESPACE}}}consultaProgramasEstudiosResponse"
+    ]
+    assert b"Result" not in response.content
+
+
+@pytest.mark.parametrize(
+    ("operation", "fields"),
+    [
+        ("consultaEstatusCarga", ""),  # folioPago missing
+        ("consultaEstatusCarga", "<m:folioPago>F-001</m:folioPago><m:sobra>1</m:sobra>"),  # unknown element
+        ("descargaResultadoCarga", "<m:numeroLote>abc</m:numeroLote>"),  # not an xs:long
+        (
+            "descargaCertificado",
+            "<m:folioControl>FC-1</m:folioControl><m:formato>DOCX</m:formato>",
+        ),  # not in the enum
+        ("consultaCertificados", "<m:pagina>1</m:pagina><m:registrosPorPagina>501</m:registrosPorPagina>"),
+        ("consultaCertificados", "<m:pagina>0</m:pagina><m:registrosPorPagina>10</m:registrosPorPagina>"),
+        (
+            "cargaProgramaEstudios",
+            "<m:nombreArchivo>p.xml</m:nombreArchivo><m:archivoBase64>***</m:archivoBase64>",
+        ),
+        ("exportaCertificados", ""),  # not in this WSDL (yet)
+    ],
+)
+def test_schema_violation_is_solicitud_invalida(
+    post: Post, fake: FakeMec, operation: str, fields: str
+) -> None:
+    code, faultstring, codigo, mensaje = soap_fault(post(envelope(operation, fields)))
+    assert (code, codigo) == ("Client.SolicitudInvalida", "SolicitudInvalida")
+    assert faultstring == mensaje and faultstring.startswith("La solicitud")
+    assert fake.calls == []  # nothing reached the services
+
+
+def test_request_without_autenticacion_is_rejected_by_the_schema(post: Post, fake: FakeMec) -> None:
+    code, *_ = soap_fault(post(envelope("consultaEstatusCarga", "<m:folioPago>F-001</m:folioPago>", auth="")))
+    assert code == "Client.SolicitudInvalida" and fake.calls == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"   \r\n",
+        b"esto no es XML",
+        b"%PDF-1.7 binario",
+        b"<s:Envelope xmlns:s='" + SOAP_ENV.encode() + b"'><s:Body><sin cerrar></s:Body>",
+        b"<?xml version='1.0'?><otro/>",
+    ],
+    ids=["empty", "blank", "text", "binary", "malformed", "not-an-envelope"],
+)
+def test_unusable_body_gets_a_soap_fault_not_html(post: Post, body: bytes) -> None:
+    code, faultstring, codigo, _ = soap_fault(post(body))
+    assert (code, codigo) == ("Client.SolicitudInvalida", "SolicitudInvalida")
+    assert "<html" not in faultstring.lower()
+
+
+@pytest.mark.parametrize(
+    "prolog",
+    [
+        b'<!DOCTYPE s:Envelope [<!ENTITY x "y">]>',
+        b'<?xml version="1.0"?>\n<!DOCTYPE lol [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>',
+        b'<!DOCTYPE s:Envelope SYSTEM "http://127.0.0.1:1/ext.dtd">',
+    ],
+)
+def test_doctype_envelope_gets_a_soap_fault(post: Post, fake: FakeMec, prolog: bytes) -> None:
+    response = post(prolog + envelope("consultaProgramasEstudios"))
+    code, faultstring, codigo, _ = soap_fault(response)
+    assert (code, codigo) == ("Client.SolicitudInvalida", "SolicitudInvalida")
+    assert "DOCTYPE" in faultstring
+    assert fake.calls == []
+
+
+def test_doctype_in_utf16_is_also_refused(post: Post) -> None:
+    body = ('<!DOCTYPE x [<!ENTITY a "b">]>' + envelope("consultaProgramasEstudios").decode()).encode(
+        "utf-16"
+    )
+    code, faultstring, *_ = soap_fault(post(body))
+    assert code == "Client.SolicitudInvalida" and "DOCTYPE" in faultstring
+
+
+def test_oversize_body_gets_archivo_invalido_naming_the_limit(post: Post, fake: FakeMec) -> None:
+    limit = max_request_bytes(1024 * 1024)  # the fixture's MEC_MAX_UPLOAD_MB=1
+    big = base64.b64encode(b"\0" * (limit // 4 * 3 + 3)).decode()
+    fields = (
+        "<m:folioPago>F-001</m:folioPago><m:nombreArchivo>a.zip</m:nombreArchivo>"
+        f"<m:archivoBase64>{big}</m:archivoBase64>"
+    )
+    code, faultstring, codigo, _ = soap_fault(post(envelope("cargaCertificados", fields)))
+    assert (code, codigo) == ("Client.ArchivoInvalido", "ArchivoInvalido")
+    assert "excede el límite de 1 MB" in faultstring
+    assert fake.calls == []
+
+
+def test_file_at_the_limit_passes_the_guard(post: Post, fake: FakeMec) -> None:
+    content = b"\x01" * (1024 * 1024)
+    fields = (
+        "<m:folioPago>F-001</m:folioPago><m:nombreArchivo>a.zip</m:nombreArchivo>"
+        f"<m:archivoBase64>{base64.encodebytes(content).decode()}</m:archivoBase64>"  # wrapped at 76 columns
+    )
+    response = post(envelope("cargaCertificados", fields))
+    assert response.status_code == 200, response.text
+    assert fake.calls[-1][1][2] == content
+
+
+def test_huge_base64_text_node_is_parsed() -> None:
+    """Over libxml2's 10 MB text-node limit: needs the protocol's huge_tree parser."""
+    fake = FakeMec()
+    fake.add_user("ipes1", "s3creta", "090001")
+    fake.add_folio("F-001", "090001", 1)
+    session = requests.Session()
+    session.mount(BASE, wsgiadapter.WSGIAdapter(make_wsgi_app(fake, make_settings(MEC_MAX_UPLOAD_MB="12"))))
+    content = bytes(range(256)) * (11 * 1024 * 1024 // 256)
+    fields = (
+        "<m:folioPago>F-001</m:folioPago><m:nombreArchivo>a.zip</m:nombreArchivo>"
+        f"<m:archivoBase64>{base64.b64encode(content).decode()}</m:archivoBase64>"
+    )
+    response = session.post(
+        f"{BASE}/mec/ws", data=envelope("cargaCertificados", fields), headers={"Content-Type": "text/xml"}
+    )
+    assert response.status_code == 200, response.text[:500]
+    assert fake.calls[-1][1][2] == content
+
+
+def test_get_without_wsdl_is_a_405_soap_fault(http: requests.Session) -> None:
+    response = http.get(f"{BASE}/mec/ws")
+    assert response.status_code == 405
+    assert response.headers["Content-Type"].startswith("text/xml")
+    assert b"Client.SolicitudInvalida" in response.content
+
+
+def test_unknown_path_is_a_small_plain_404(http: requests.Session) -> None:
+    response = http.get(f"{BASE}/no/existe")
+    assert response.status_code == 404
+    assert response.headers["Content-Type"].startswith("text/plain")
+    assert "/mec/ws" in response.text and "<html" not in response.text.lower()
+
+
+def test_extra_routes_are_served_next_to_the_endpoint(fake: FakeMec) -> None:
+    def salud(environ: dict, start_response: Callable) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    session = requests.Session()
+    session.mount(
+        BASE, wsgiadapter.WSGIAdapter(make_wsgi_app(fake, make_settings(), routes={"/salud": salud}))
+    )
+    assert session.get(f"{BASE}/salud").text == "ok"
+    assert session.get(f"{BASE}/mec/ws?wsdl").status_code == 200
