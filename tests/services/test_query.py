@@ -1,0 +1,231 @@
+"""consultaCertificados (every filter, stable paging) and descargaCertificado."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from mec_ws import errors
+from mec_ws.services.dto import EstatusCertificado, FiltroCertificados, FormatoCertificado
+from models import Batch, BatchKind, Certificate, FolioPago
+from tests.services.world import World
+
+_seq = itertools.count(1)
+
+
+def _cert(
+    world: World,
+    folio_control: str,
+    *,
+    fecha_carga: datetime,
+    institution_id: str = "000001",
+    campus_id: str = "000101",
+    curp: str = "AAAA000101HDFBBB01",
+    fecha_expedicion: date = date(2024, 7, 12),
+    estatus: EstatusCertificado = EstatusCertificado.VIGENTE,
+) -> Certificate:
+    n = next(_seq)
+    with world.sessions() as s:
+        folio = FolioPago(folio=f"Q-{n:05d}", institution_id=institution_id, cantidad=1)
+        s.add(folio)
+        s.flush()
+        batch = Batch(
+            folio_id=folio.id,
+            institution_id=institution_id,
+            intento=1,
+            nombre_archivo="a.xml",
+            stored_path="lotes/x.bin",
+            sha256=f"{n:064d}",
+            size_bytes=1,
+            kind=BatchKind.XML,
+            received_at=fecha_carga,
+        )
+        s.add(batch)
+        s.flush()
+        cert = Certificate(
+            institution_id=institution_id,
+            campus_id=campus_id,
+            folio_pago=folio.folio,
+            batch_id=batch.numero_lote,
+            folio_control=folio_control,
+            folio_digital=f"00000000-0000-4000-8000-{n:012d}",
+            curp=curp,
+            nombre_completo=f"ALUMNO {n}",
+            carrera="LICENCIATURA EN DERECHO",
+            id_carrera="1021",
+            clave_plan="2019",
+            lugar_expedicion="CIUDAD DE MÉXICO",
+            fecha_expedicion=fecha_expedicion,
+            fecha_carga=fecha_carga,
+            estatus=estatus,
+            stamped_xml=f"<Dec folioControl='{folio_control}'/>".encode(),
+        )
+        s.add(cert)
+        s.commit()
+        return cert
+
+
+T = datetime(2025, 6, 10, 17, 0, tzinfo=UTC)
+
+
+def _folios(world: World, who: object, **filters: object) -> list[str]:
+    page = world.app.consulta_certificados(who, FiltroCertificados(**filters), 1, 500)  # type: ignore[arg-type]
+    assert page.total_registros == len(page.certificados)
+    return [c.folio_control for c in page.certificados]
+
+
+@pytest.fixture
+def seeded(world: World) -> World:
+    _cert(world, "A-1", fecha_carga=T, curp="GAMA000101HDFRRR01")
+    _cert(world, "A-2", fecha_carga=T, campus_id="000102", fecha_expedicion=date(2024, 8, 1))
+    # 23:30 on 30 June in Mexico City is already 1 July in UTC
+    _cert(
+        world,
+        "A-3",
+        fecha_carga=datetime(2025, 7, 1, 5, 30, tzinfo=UTC),
+        estatus=EstatusCertificado.CANCELADO,
+    )
+    _cert(
+        world, "A-4", fecha_carga=datetime(2025, 7, 1, 6, 30, tzinfo=UTC), fecha_expedicion=date(2024, 9, 30)
+    )
+    _cert(world, "B-1", fecha_carga=T, institution_id="000002", campus_id="000201")
+    return world
+
+
+def test_ipes_sees_only_its_certificates_in_order(seeded: World) -> None:
+    assert _folios(seeded, seeded.ipes) == ["A-1", "A-2", "A-3", "A-4"]
+    assert _folios(seeded, seeded.other) == ["B-1"]
+    assert _folios(seeded, seeded.ipes, id_institucion="000002") == ["A-1", "A-2", "A-3", "A-4"]
+
+
+def test_operator_sees_all_or_one_institution(seeded: World) -> None:
+    assert _folios(seeded, seeded.operator) == ["A-1", "A-2", "B-1", "A-3", "A-4"]
+    assert _folios(seeded, seeded.operator, id_institucion="000002") == ["B-1"]
+
+
+def test_each_filter(seeded: World) -> None:
+    w, who = seeded, seeded.ipes
+    with w.sessions() as s:
+        a1 = s.query(Certificate).filter_by(folio_control="A-1").one()
+    assert _folios(w, who, id_campus="000102") == ["A-2"]
+    assert _folios(w, who, folio_pago=a1.folio_pago) == ["A-1"]
+    assert _folios(w, who, folio_control="A-3") == ["A-3"]
+    assert _folios(w, who, folio_digital=a1.folio_digital) == ["A-1"]
+    assert _folios(w, who, curp="gama000101hdfrrr01") == ["A-1"]
+    assert _folios(w, who, estatus=EstatusCertificado.CANCELADO) == ["A-3"]
+    assert _folios(w, who, fecha_expedicion_desde=date(2024, 8, 1)) == ["A-2", "A-4"]
+    assert _folios(w, who, fecha_expedicion_hasta=date(2024, 8, 1)) == ["A-1", "A-2", "A-3"]
+    assert _folios(
+        w, who, fecha_expedicion_desde=date(2024, 8, 1), fecha_expedicion_hasta=date(2024, 8, 1)
+    ) == ["A-2"]
+    assert _folios(w, who, id_campus="000101", estatus=EstatusCertificado.VIGENTE) == ["A-1", "A-4"]
+    assert _folios(w, who, folio_control="NO-EXISTE") == []
+
+
+def test_fecha_carga_is_a_mexico_city_calendar_date_inclusive(seeded: World) -> None:
+    w, who = seeded, seeded.ipes
+    assert _folios(w, who, fecha_carga_desde=date(2025, 6, 30), fecha_carga_hasta=date(2025, 6, 30)) == [
+        "A-3"
+    ]
+    assert _folios(w, who, fecha_carga_desde=date(2025, 7, 1)) == ["A-4"]
+    assert _folios(w, who, fecha_carga_hasta=date(2025, 6, 10)) == ["A-1", "A-2"]
+    assert _folios(w, who, fecha_carga_desde=date(2025, 6, 10), fecha_carga_hasta=date(2025, 7, 1)) == [
+        "A-1",
+        "A-2",
+        "A-3",
+        "A-4",
+    ]
+    with pytest.raises(errors.SolicitudInvalida):
+        _folios(w, who, fecha_carga_desde=date(2025, 7, 2), fecha_carga_hasta=date(2025, 7, 1))
+
+
+def test_paging_is_stable_and_complete(world: World) -> None:
+    expected = []
+    for i in range(7):
+        # three share one fechaCarga: folioControl breaks the tie
+        when = T if i < 3 else T + timedelta(hours=i)
+        folio = f"T-{'cba'[i]}" if i < 3 else f"P-{i}"
+        _cert(world, folio, fecha_carga=when)
+        expected.append(folio)
+    expected[:3] = sorted(expected[:3])
+    seen: list[str] = []
+    for pagina in (1, 2, 3):
+        page = world.app.consulta_certificados(world.ipes, FiltroCertificados(), pagina, 3)
+        assert (page.total_registros, page.pagina, page.registros_por_pagina) == (7, pagina, 3)
+        seen += [c.folio_control for c in page.certificados]
+    assert seen == expected
+    again = world.app.consulta_certificados(world.ipes, FiltroCertificados(), 2, 3)
+    assert [c.folio_control for c in again.certificados] == expected[3:6]
+    beyond = world.app.consulta_certificados(world.ipes, FiltroCertificados(), 9, 3)
+    assert beyond.certificados == () and beyond.total_registros == 7
+
+
+def test_result_fields(seeded: World) -> None:
+    page = seeded.app.consulta_certificados(seeded.ipes, FiltroCertificados(folio_control="A-1"), 1, 10)
+    (c,) = page.certificados
+    assert c.institucion == seeded.scenario.institution.name
+    assert c.campus == seeded.scenario.campus.name
+    assert (c.curp, c.carrera, c.lugar_expedicion) == (
+        "GAMA000101HDFRRR01",
+        "LICENCIATURA EN DERECHO",
+        "CIUDAD DE MÉXICO",
+    )
+    assert (c.fecha_carga, c.fecha_expedicion, c.estatus) == (
+        T,
+        date(2024, 7, 12),
+        EstatusCertificado.VIGENTE,
+    )
+    assert c.folio_pago.startswith("Q-") and c.folio_digital
+
+
+@pytest.mark.parametrize(("pagina", "size"), [(0, 10), (-1, 10), (1, 0), (1, 501)])
+def test_paging_out_of_range_is_invalid(world: World, pagina: int, size: int) -> None:
+    with pytest.raises(errors.SolicitudInvalida):
+        world.app.consulta_certificados(world.ipes, FiltroCertificados(), pagina, size)
+
+
+def test_page_size_limits_are_inclusive(world: World) -> None:
+    for size in (1, 500):
+        assert (
+            world.app.consulta_certificados(world.ipes, FiltroCertificados(), 1, size).registros_por_pagina
+            == size
+        )
+
+
+def test_descarga_certificado_xml(seeded: World) -> None:
+    archivo = seeded.app.descarga_certificado(seeded.ipes, "A-1", FormatoCertificado.XML)
+    assert archivo.nombre_archivo == "A-1.xml"
+    assert archivo.contenido == b"<Dec folioControl='A-1'/>"
+    assert seeded.app.descarga_certificado(
+        seeded.operator, "B-1", FormatoCertificado.XML
+    ).contenido.startswith(b"<Dec")
+    with pytest.raises(errors.CertificadoInexistente):
+        seeded.app.descarga_certificado(seeded.ipes, "B-1", FormatoCertificado.XML)
+    with pytest.raises(errors.CertificadoInexistente):
+        seeded.app.descarga_certificado(seeded.ipes, "NO-EXISTE", FormatoCertificado.XML)
+
+
+def test_descarga_certificado_only_xml_for_now(seeded: World) -> None:
+    with pytest.raises(errors.SolicitudInvalida, match="XML"):
+        seeded.app.descarga_certificado(seeded.ipes, "A-1", FormatoCertificado.PDF)
+
+
+def test_filter_dataclass_is_complete() -> None:
+    """Every field of the filter is exercised above (a new filter must get a test)."""
+    tested = {
+        "id_institucion",
+        "id_campus",
+        "folio_pago",
+        "folio_control",
+        "folio_digital",
+        "curp",
+        "fecha_expedicion_desde",
+        "fecha_expedicion_hasta",
+        "fecha_carga_desde",
+        "fecha_carga_hasta",
+        "estatus",
+    }
+    assert {f.name for f in dataclasses.fields(FiltroCertificados)} == tested
