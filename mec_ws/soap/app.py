@@ -22,7 +22,7 @@ from mec_ws.config import Settings
 from mec_ws.services.protocol import MecServices
 from mec_ws.soap import faults
 from mec_ws.soap.guard import ENVELOPE_SLACK, RequestGuard, max_request_bytes, send_fault
-from mec_ws.soap.protocol import MecSoap11
+from mec_ws.soap.protocol import MecSoap11, use_soapenv_prefix
 from mec_ws.soap.service import build_service
 from mec_ws.soap.types import build_types
 
@@ -90,7 +90,7 @@ def build_application(settings: Settings, services: MecServices | None) -> MecAp
     quiet_spyne_loggers()
     types = build_types(settings.namespace)
     error_mec = faults.build_error_mec(settings.namespace)
-    return MecApplication(
+    app = MecApplication(
         [build_service(types, error_mec)],
         tns=settings.namespace,
         name=PORT_NAME,
@@ -98,6 +98,8 @@ def build_application(settings: Settings, services: MecServices | None) -> MecAp
         out_protocol=MecSoap11(),
         mec_services=services,
     )
+    use_soapenv_prefix(app.interface)
+    return app
 
 
 def _spyne_server(settings: Settings, services: MecServices | None) -> MecWsgiApplication:

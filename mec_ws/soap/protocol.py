@@ -50,8 +50,26 @@ def etree_local_name(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
+SOAP_ENV_PREFIX = "soapenv"
+
+
+def use_soapenv_prefix(interface: Any) -> None:
+    """Bind the SOAP 1.1 envelope namespace to ``soapenv`` (spyne says ``soap11env``).
+
+    Fault codes are QNames in text (``soapenv:Client.Autenticacion``): the prefix written there
+    must be the one the envelope declares.
+    """
+    for prefix, uri in list(interface.nsmap.items()):
+        if uri == Soap11.ns_soap_env:
+            del interface.nsmap[prefix]
+    interface.nsmap[SOAP_ENV_PREFIX] = Soap11.ns_soap_env
+    interface.prefmap[Soap11.ns_soap_env] = SOAP_ENV_PREFIX
+
+
 class MecSoap11(Soap11):
     """``Soap11`` with UTC ``Z`` instants, contract faults for schema violations, hardened parsing."""
+
+    soap_env = SOAP_ENV_PREFIX
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("huge_tree", True)

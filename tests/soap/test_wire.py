@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Callable
 
 import pytest
@@ -39,7 +40,9 @@ def soap_fault(response: requests.Response) -> tuple[str, str, str, str]:
     (fault,) = root.xpath("/s:Envelope/s:Body/s:Fault", namespaces=NS)
     code_text = fault.findtext("faultcode")
     prefix, _, local = code_text.partition(":")
-    assert fault.nsmap.get(prefix) == SOAP_ENV or root.nsmap.get(prefix) == SOAP_ENV  # a real QName
+    assert (
+        prefix == "soapenv" and fault.nsmap.get(prefix) == SOAP_ENV
+    )  # a real QName, as contract.md writes it
     (detail,) = fault.xpath("detail/m:errorMec", namespaces=NS)
     return (
         local,
@@ -214,3 +217,22 @@ def test_extra_routes_are_served_next_to_the_endpoint(fake: FakeMec) -> None:
     )
     assert session.get(f"{BASE}/salud").text == "ok"
     assert session.get(f"{BASE}/mec/ws?wsdl").status_code == 200
+
+
+def test_spyne_does_not_log_failed_requests(post: Post, caplog: pytest.LogCaptureFixture) -> None:
+    """Certificates and CURPs are personal data: a failed request's content never reaches the logs."""
+    secret = "CURP-SECRETA-PEPA800101HDFRRR09"
+    with caplog.at_level(logging.DEBUG):
+        post(envelope("consultaEstatusCarga", f"<m:folioPago>{secret}</m:folioPago><m:sobra/>"))
+        post(f"<m:roto>{secret}".encode())
+        post(envelope("descargaResultadoCarga", f"<m:numeroLote>{secret}</m:numeroLote>"))
+    spyne_records = [r for r in caplog.records if r.name.startswith("spyne") and r.levelno >= logging.ERROR]
+    assert spyne_records == []
+    assert secret not in caplog.text
+
+
+def test_request_limit_allows_wrapped_base64_and_the_envelope() -> None:
+    limit = max_request_bytes(100 * 1024 * 1024)
+    wrapped = len(base64.encodebytes(b"\0" * 3 * 1024))  # 76-column lines
+    assert limit >= (100 * 1024 * 1024) * wrapped // (3 * 1024) + 512 * 1024
+    assert limit < 100 * 1024 * 1024 * 1.4 + 2 * 1024 * 1024
