@@ -20,6 +20,12 @@ from lxml import etree
 from mec_ws import errors
 from mec_ws.services import dto
 
+# A study program the fake accepts (root attributes are what it registers).
+PROGRAMA = (
+    b'<Programa idCarrera="C-10" claveCarrera="LD" nombreCarrera="Derecho" clavePlan="2020" '
+    b'numeroRvoe="RVOE-1" fechaRvoe="2020-08-01" totalCreditos="350.50"><Asignatura/><Asignatura/></Programa>'
+)
+
 MAX_FALLOS = 3
 INTENTOS = 2
 

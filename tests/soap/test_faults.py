@@ -16,8 +16,7 @@ from mec_ws import errors
 from mec_ws.config import DEFAULT_NAMESPACE
 from mec_ws.services import dto
 from mec_ws.soap.faults import MENSAJE_INTERNO
-from tests.soap.fake import FakeMec
-from tests.soap.test_operations import PROGRAMA
+from tests.soap.fake import PROGRAMA, FakeMec
 
 
 def fault_of(client: zeep.Client, call: Callable[[], Any]) -> tuple[str, Any, zeep.exceptions.Fault]:

@@ -10,12 +10,7 @@ from decimal import Decimal
 import zeep
 
 from mec_ws.services import dto
-from tests.soap.fake import FakeMec
-
-PROGRAMA = (
-    b'<Programa idCarrera="C-10" claveCarrera="LD" nombreCarrera="Derecho" clavePlan="2020" '
-    b'numeroRvoe="RVOE-1" fechaRvoe="2020-08-01" totalCreditos="350.50"><Asignatura/><Asignatura/></Programa>'
-)
+from tests.soap.fake import PROGRAMA, FakeMec
 
 
 def items(wrapper: object, member: str) -> list:
