@@ -1,4 +1,4 @@
-"""Service commands.  For now ``wsdl``; ``serve`` and ``worker`` register here too."""
+"""Service commands: ``wsdl`` (``serve``/``worker`` live in :mod:`mec_ws.cli.runtime`)."""
 
 from __future__ import annotations
 
