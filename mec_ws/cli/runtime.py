@@ -1,8 +1,9 @@
 """``mec-ws serve`` and ``mec-ws worker``: the running service.
 
 ``serve`` checks the schema, prints the WSDL URL and runs the WSGI app on gunicorn; unless
-``--no-worker`` it also runs a batch worker as a supervised child process (``mec-ws worker``),
-restarted when it dies and stopped when the server exits.  ``worker`` processes batches until
+``--no-worker`` it supervises two children: gunicorn (``serve --no-worker``) and a batch worker
+(``mec-ws worker``), restarted when it dies (a clean exit, after a stop signal, is not a death),
+both stopped on SIGTERM/SIGINT or when the web server ends.  ``worker`` processes batches until
 stopped (SIGTERM/SIGINT: it finishes the batch in hand, which is safe to cut short anyway), or
 with ``--once`` until no batch is pending.
 """
@@ -15,7 +16,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any
@@ -25,11 +25,12 @@ from mec_ws.config import Settings
 
 log = logging.getLogger("mec_ws.serve")
 
-WORKER_ARGV: tuple[str, ...] = (
+CLI_ARGV: tuple[str, ...] = (
     sys.executable,
     "-c",
-    "import sys; from mec_ws.cli import main; sys.exit(main(['worker']))",
+    "import sys; from mec_ws.cli import main; sys.exit(main(sys.argv[1:]))",
 )
+WORKER_ARGV: tuple[str, ...] = (*CLI_ARGV, "worker")
 
 
 def _logging() -> None:
@@ -123,16 +124,17 @@ class WorkerSupervisor:
             self._thread.join(timeout)
 
 
-def _gunicorn_app(settings: Settings, options: dict[str, Any], supervisor: WorkerSupervisor | None) -> Any:
+def _gunicorn_app(settings: Settings, options: dict[str, Any]) -> Any:
     from gunicorn.app.base import BaseApplication
+    from gunicorn.config import KNOWN_SETTINGS
+
+    if any(setting.name == "control_socket_disable" for setting in KNOWN_SETTINGS):
+        options = {**options, "control_socket_disable": True}  # no socket under $HOME
 
     class MecGunicorn(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             for key, value in options.items():
                 self.cfg.set(key, value)
-            if supervisor is not None:
-                self.cfg.set("when_ready", lambda _arbiter: supervisor.start())
-                self.cfg.set("on_exit", lambda _arbiter: supervisor.stop())
 
         def load(self) -> Callable[..., Any]:
             from mec_ws.services.app import MecApp
@@ -143,10 +145,7 @@ def _gunicorn_app(settings: Settings, options: dict[str, Any], supervisor: Worke
     return MecGunicorn()
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    settings = Settings.from_env()
-    _check_schema(settings)
-    supervisor = None if args.no_worker else WorkerSupervisor()
+def _run_gunicorn(settings: Settings, args: argparse.Namespace) -> int:
     options: dict[str, Any] = {
         "bind": f"{args.host}:{args.port}",
         "workers": args.workers,
@@ -157,19 +156,73 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "errorlog": "-",
         "proc_name": "mec-ws",
     }
-    print(
-        f"mec-ws escuchando en http://{args.host}:{args.port}; WSDL: {settings.public_url}?wsdl", flush=True
-    )
-    if supervisor is None:
-        print("Sin trabajador de lotes integrado (--no-worker): ejecute `mec-ws worker` aparte.", flush=True)
-    started = time.monotonic()
-    try:
-        _gunicorn_app(settings, options, supervisor).run()
-    finally:
-        if supervisor is not None:
-            supervisor.stop()
-    log.info("servicio detenido tras %.0f s", time.monotonic() - started)
+    _gunicorn_app(settings, options).run()
     return 0
+
+
+def _supervise(args: argparse.Namespace) -> int:
+    """Run gunicorn and the batch worker as two children; restart the worker if it dies.
+
+    The web server is a child too (not this process), so that no process forks gunicorn workers
+    while a supervising thread runs in it.  SIGTERM/SIGINT stop both.
+    """
+    web_argv = [
+        *CLI_ARGV,
+        "serve",
+        "--no-worker",
+        "--supervised",
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+        "--workers",
+        str(args.workers),
+    ]
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("señal %s: deteniendo el servicio", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    web = subprocess.Popen(web_argv)
+    supervisor = WorkerSupervisor()
+    supervisor.start()
+    try:
+        while not stop.wait(0.5):
+            if web.poll() is not None:
+                log.error("el servidor web terminó con %s", web.returncode)
+                break
+    finally:
+        supervisor.stop()
+        if web.poll() is None:
+            web.terminate()
+            try:
+                web.wait(30)
+            except subprocess.TimeoutExpired:
+                web.kill()
+                web.wait(5)
+    return 0 if stop.is_set() else (web.returncode or 1)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    _logging()
+    if not args.supervised:
+        _check_schema(settings)
+        print(
+            f"mec-ws escuchando en http://{args.host}:{args.port}/mec/ws; "
+            f"WSDL publicado (MEC_PUBLIC_URL): {settings.public_url}?wsdl",
+            flush=True,
+        )
+    if args.no_worker:
+        if not args.supervised:
+            print(
+                "Sin trabajador de lotes integrado (--no-worker): ejecute `mec-ws worker` aparte.", flush=True
+            )
+        return _run_gunicorn(settings, args)
+    return _supervise(args)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -189,6 +242,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="no iniciar el trabajador de lotes integrado (use `mec-ws worker` aparte)",
     )
+    serve.add_argument("--supervised", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser(
