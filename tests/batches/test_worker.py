@@ -131,3 +131,23 @@ def test_a_worker_killed_mid_batch_leaves_only_an_expiring_claim(world: World, d
     batch = _batch(world, numero)
     assert batch.estatus is EstatusLote.ACEPTADO and batch.claim_count == 2
     assert _count(world, Certificate) == 4
+
+
+def test_concurrent_workers_process_each_batch_once(world: World) -> None:
+    numeros = [_upload(world, 1, first=i)[1] for i in range(4)]
+    workers = [world.worker() for _ in range(3)]
+    claimed: list[int] = [0] * len(workers)
+
+    def run(i: int) -> None:
+        claimed[i] = workers[i].run(once=True)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(workers))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sum(claimed) == 4
+    for numero in numeros:
+        batch = _batch(world, numero)
+        assert (batch.estatus, batch.claim_count) == (EstatusLote.ACEPTADO, 1)
+    assert _count(world, Certificate) == 4
