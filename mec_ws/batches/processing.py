@@ -182,7 +182,7 @@ def _validate_all(
                 "CANTIDAD_NO_COINCIDE",
                 f"La carga contiene {len(outcomes)} certificado(s) y el folio de pago «{info.folio}» "
                 f"ampara {info.cantidad}.",
-                "",
+                info.nombre_archivo,
             )
         )
     return outcomes, tuple(upload_findings)
