@@ -7,7 +7,6 @@ location the XSD already flagged is dropped (the XSD finding already says what i
 
 from __future__ import annotations
 
-import re
 import threading
 from importlib import resources
 from types import MappingProxyType
@@ -19,6 +18,7 @@ from mec_ws.errors import XmlReadError
 from mec_ws.findings import Finding
 from mec_ws.programs._rules import ProgramReadResult, RawField, RawProgram, RawRecord, check_program
 from mec_ws.registry import Institution
+from mec_ws.xsd_errors import schema_errors
 
 NS = "https://www.siged.sep.gob.mx/certificados/programas/"
 VERSION = "1.0"
@@ -49,99 +49,16 @@ def _schema() -> etree.XMLSchema:
 
 # --- XSD findings -----------------------------------------------------------------------------
 
-_NS_BRACES = re.compile(r"\{https?://[^}]*\}")
-_ELEMENT_ATTR = re.compile(r"^Element '([^']+)', attribute '([^']+)': (.*)$", re.S)
-_ELEMENT = re.compile(r"^Element '([^']+)': (.*)$", re.S)
-_MISSING_ATTR = re.compile(r"The attribute '([^']+)' is required but missing")
-_EXPECTED = re.compile(r"Expected is(?: one of)? \( ?(.*?) ?\)")
-_TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"The attribute '([^']+)' is required but missing"), "falta el atributo obligatorio {0}"),
-    (re.compile(r"The attribute '([^']+)' is not allowed"), "el atributo {0} no está permitido"),
-    (
-        re.compile(r"'(.*)' is not a valid value of the (?:atomic|local atomic) type '([^']+)'", re.S),
-        "el valor '{0}' no es válido para el tipo {1}",
-    ),
-    (
-        re.compile(r"\[facet 'pattern'\] The value '(.*)' is not accepted by the pattern '([^']+)'", re.S),
-        "el valor '{0}' no tiene el formato requerido ({1})",
-    ),
-    (
-        re.compile(r"\[facet 'enumeration'\] The value '(.*)' is not an element of the set \{(.*)\}", re.S),
-        "el valor '{0}' no es uno de los permitidos ({1})",
-    ),
-    (
-        re.compile(
-            r"\[facet 'minInclusive'\] The value '(.*)' is less than the minimum value allowed \('(.*)'\)"
-        ),
-        "el valor '{0}' es menor que el mínimo permitido ({1})",
-    ),
-    (re.compile(r"The value '(.*)' does not match the fixed value constraint '(.*)'"), "debe valer '{1}'"),
-    (re.compile(r"Missing child element\(s\)"), "faltan elementos hijos"),
-    (re.compile(r"This element is not expected"), "este elemento no se esperaba en esta posición"),
-    (
-        re.compile(r"Character content other than whitespace is not allowed"),
-        "no se permite texto en el elemento",
-    ),
-)
-
-
-def _spanish(rest: str) -> str:
-    text = next((tpl.format(*m.groups()) for pat, tpl in _TRANSLATIONS if (m := pat.search(rest))), "")
-    text = text or "no cumple con el esquema"
-    if e := _EXPECTED.search(rest):
-        text += f"; se esperaba: {e.group(1)}"
-    return text
-
-
-def _path(el: etree._Element) -> str:
-    steps: list[str] = []
-    node: etree._Element | None = el
-    while node is not None:
-        local = etree.QName(node).localname
-        parent = node.getparent()
-        if parent is not None and local in _INDEXED:
-            same = [s for s in parent if s.tag == node.tag]
-            local += f"[{same.index(node) + 1}]"
-        steps.append(local)
-        node = parent
-    return "/".join(reversed(steps))
-
 
 def _xsd_findings(root: etree._Element) -> list[Finding]:
-    schema = _schema()
-    if schema.validate(root):
-        return []
-    tree = root.getroottree()
-    findings: list[Finding] = []
-    for error in schema.error_log:
-        detail = _NS_BRACES.sub("", error.message).strip()
-        location = ROOT
-        if error.path:
-            try:
-                found = tree.xpath(error.path)
-            except etree.XPathError:
-                found = None
-            if isinstance(found, list) and found and isinstance(found[0], etree._Element):
-                location = _path(found[0])
-        if m := _ELEMENT_ATTR.match(detail):
-            location += f"/@{m.group(2)}"
-            rest = m.group(3)
-        else:
-            m2 = _ELEMENT.match(detail)
-            rest = m2.group(2) if m2 else detail
-            if missing := _MISSING_ATTR.search(rest):
-                location += f"/@{missing.group(1)}"
-        findings.append(
-            Finding(
-                code="PROGRAMA_XSD_INVALIDO",
-                message=(
-                    f"No cumple el esquema {XSD_NAME} (línea {error.line}): {_spanish(rest)} "
-                    f"(detalle: {detail})"
-                ),
-                location=location,
-            )
+    return [
+        Finding(
+            code="PROGRAMA_XSD_INVALIDO",
+            message=f"No cumple el esquema {XSD_NAME} (línea {e.line}): {e.spanish} (detalle: {e.detail})",
+            location=e.location,
         )
-    return findings
+        for e in schema_errors(_schema(), root, root_name=ROOT, always_index=_INDEXED)
+    ]
 
 
 # --- raw program from the tree -----------------------------------------------------------------

@@ -31,14 +31,14 @@ def test_xsd_invalido_findings_are_located_and_spanish(make_dec) -> None:
     locations = [f.location.split(" (")[0] for f in findings]
     assert locations == [
         "Dec/Ipes/@idEntidadFederativa",
-        "Dec/Rvoe",
+        "Dec/Rvoe/@numero",
         "Dec/Alumno/@curp",
         "Dec/Expedicion/@fecha",
         "Dec/Asignaturas/Asignatura[2]/@calificacion",
     ]
     assert all("(línea " in f.location for f in findings)
     by_loc = dict(zip(locations, findings, strict=True))
-    assert "falta el atributo obligatorio numero" in by_loc["Dec/Rvoe"].message
+    assert "falta el atributo obligatorio numero" in by_loc["Dec/Rvoe/@numero"].message
     assert "debe medir 18" in by_loc["Dec/Alumno/@curp"].message
 
 
