@@ -11,6 +11,7 @@ with ``--once`` until no batch is pending.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import logging
 import signal
 import subprocess
@@ -31,6 +32,15 @@ CLI_ARGV: tuple[str, ...] = (
     "import sys; from mec_ws.cli import main; sys.exit(main(sys.argv[1:]))",
 )
 WORKER_ARGV: tuple[str, ...] = (*CLI_ARGV, "worker")
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to SIGTERM it when ``serve`` dies, even by SIGKILL."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the supervisor's own signal handling remains
+        pass
 
 
 def _logging() -> None:
@@ -91,7 +101,7 @@ class WorkerSupervisor:
         with self._lock:
             if self._stop.is_set():
                 return
-            self.process = subprocess.Popen(self.argv)
+            self.process = subprocess.Popen(self.argv, preexec_fn=_die_with_parent)
             log.info("trabajador de lotes iniciado (pid %s)", self.process.pid)
 
     def _loop(self) -> None:
@@ -186,7 +196,7 @@ def _supervise(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    web = subprocess.Popen(web_argv)
+    web = subprocess.Popen(web_argv, preexec_fn=_die_with_parent)
     supervisor = WorkerSupervisor()
     supervisor.start()
     try:

@@ -92,3 +92,45 @@ def test_serve_runs_the_soap_endpoint_and_supervises_a_worker(tmp_path: Path) ->
             engine.dispose()
     assert proc.returncode == 0
     _wait(lambda: not _alive(second), 10, "the worker to stop with the server")
+
+
+@pytest.mark.slow
+def test_children_die_when_serve_is_killed(tmp_path: Path) -> None:
+    """SIGKILL on ``serve`` leaves no orphan gunicorn or worker holding the port or the batches."""
+    port = _free_port()
+    url = f"sqlite:///{tmp_path / 'mec.sqlite3'}"
+    env = {**os.environ, "MEC_DATA_DIR": str(tmp_path / "data"), "MEC_DATABASE_URL": url}
+    proc = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    engine = db.make_engine(url)
+    try:
+
+        def worker_pid() -> int:
+            with engine.connect() as conn:
+                (wid,) = conn.execute(select(WorkerHeartbeat.worker_id)).scalars().all()
+            return int(wid.split(":")[1])
+
+        def wsdl_served() -> bool:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/mec/ws?wsdl", timeout=5) as r:
+                return r.status == 200
+
+        _wait(wsdl_served, 60, "the WSDL")
+        _wait(lambda: worker_pid() > 0, 60, "the embedded worker")
+        worker = worker_pid()
+        proc.kill()
+        proc.wait(10)
+        _wait(lambda: not _alive(worker), 20, "the worker to die with serve")
+
+        def port_closed() -> bool:
+            with socket.socket() as s:
+                return s.connect_ex(("127.0.0.1", port)) != 0
+
+        _wait(port_closed, 30, "gunicorn to die with serve")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        engine.dispose()
