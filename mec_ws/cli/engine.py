@@ -1,4 +1,5 @@
-"""Engine commands that need no server and no database: ``validate``, ``verify``, ``demo``."""
+"""Engine commands: ``validate`` and ``verify`` (no server, no database) and ``demo`` (files, and
+by default the demo data in the service's database)."""
 
 from __future__ import annotations
 
@@ -82,10 +83,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=(
             "Escribe una AC de prueba, la e.firma de un responsable, el programa de estudios de una "
             "institución, 10 certificados válidos, un ZIP con ellos y un certificado con error por "
-            "cada código de hallazgo."
+            "cada código de hallazgo. Además registra en la base de datos del servicio (MEC_DATABASE_URL) "
+            "la institución, su responsable, la AC de prueba, la llave de sellado de la SEP, el programa, "
+            "los usuarios demo y operador-demo (contraseñas nuevas en credenciales.txt) y folios de pago, "
+            "listos para `mec-ws serve`. Se puede ejecutar más de una vez."
         ),
     )
     d.add_argument("--dir", type=Path, default=Path("demo"), help="carpeta de salida (omisión: ./demo)")
+    d.add_argument(
+        "--sin-base",
+        action="store_true",
+        help="solo escribe los archivos; no toca la base de datos",
+    )
     d.set_defaults(func=cmd_demo)
 
 
@@ -320,8 +329,28 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from mec_ws.config import Settings
+    from mec_ws.errors import ConfigurationError
     from mec_ws.testdata.demo import write_demo
+    from mec_ws.testdata.demo_db import load_demo, write_single_certificate
 
     written = write_demo(args.dir)
+    single = write_single_certificate(written)
     print(written.describe())
+    print(f"  Un certificado más, para cargarlo solo (XML): {single}")
+    if args.sin_base:
+        print("Base de datos sin tocar (--sin-base).")
+        return 0
+    try:
+        settings = Settings.from_env()
+        credentials = load_demo(settings, written)
+    except ConfigurationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(credentials.describe())
+    print("Inicie el servicio con `mec-ws serve` y pruebe el recorrido completo:")
+    print(
+        f"  python client_examples/journey.py --wsdl {credentials.wsdl_url} --usuario {credentials.usuario} "
+        f"--password '{credentials.password}' --demo {written.root}"
+    )
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,8 +16,11 @@ MEC_WS = [sys.executable, "-m", "mec_ws.cli"]
 
 
 def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    # `mec-ws demo` also loads the service database: keep it inside the test's folder.
+    env = {k: v for k, v in os.environ.items() if k != "MEC_DATABASE_URL"}
+    env["MEC_DATA_DIR"] = str(cwd / "mec-data")
     return subprocess.run(
-        [*MEC_WS, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=300, check=False
+        [*MEC_WS, *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
     )
 
 
