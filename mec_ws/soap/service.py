@@ -178,6 +178,15 @@ def programa(t: WireTypes, p: dto.ProgramaResumen) -> Any:
     )
 
 
+def documento(t: WireTypes, d: dto.Documento) -> Any:
+    return t.Documento(nombre=d.nombre, descripcion=d.descripcion, tamano=d.tamano, sha256=d.sha256)
+
+
+def optional_text(value: str | None) -> str | None:
+    """An optional string: absent or empty is ``None``."""
+    return value or None
+
+
 # --- the operations -------------------------------------------------------------------------------
 
 
@@ -237,6 +246,16 @@ def build_service(t: WireTypes, error_mec: type[ComplexModel]) -> type[ServiceBa
                 certificados=[certificado(t, c) for c in r.certificados],
             )
 
+        @operation(t.exportaCertificados_in, t.exportaCertificadosResponse, error_mec)
+        def exportaCertificados(ctx, autenticacion, filtro, formato):
+            """Exportar todo: los certificados que cumplen el filtro, en CSV o XLSX."""
+            r = services_of(ctx).exporta_certificados(
+                login(ctx, autenticacion), to_filtro(filtro), dto.FormatoExportacion(formato)
+            )
+            return t.exportaCertificadosResponse(
+                nombreArchivo=r.nombre_archivo, archivoBase64=payload(r.contenido)
+            )
+
         @operation(t.descargaCertificado_in, t.descargaCertificadoResponse, error_mec)
         def descargaCertificado(ctx, autenticacion, folioControl, formato):
             """Un certificado como XML sellado por la SEP o como PDF."""
@@ -245,6 +264,20 @@ def build_service(t: WireTypes, error_mec: type[ComplexModel]) -> type[ServiceBa
             )
             return t.descargaCertificadoResponse(
                 nombreArchivo=r.nombre_archivo, archivoBase64=payload(r.contenido)
+            )
+
+        @operation(t.solicitaCancelacion_in, t.solicitaCancelacionResponse, error_mec)
+        def solicitaCancelacion(ctx, autenticacion, folioControl, motivo, observaciones):
+            """Solicita la cancelación de un certificado; surte efecto al vencer el plazo de revisión."""
+            r = services_of(ctx).solicita_cancelacion(
+                login(ctx, autenticacion), text(folioControl), text(motivo), optional_text(observaciones)
+            )
+            return t.solicitaCancelacionResponse(
+                folioControl=r.folio_control,
+                estatus=str(r.estatus),
+                fechaSolicitud=r.fecha_solicitud,
+                fechaEfectiva=r.fecha_efectiva,
+                mensaje=r.mensaje,
             )
 
         @operation(t.cargaProgramaEstudios_in, t.cargaProgramaEstudiosResponse, error_mec)
@@ -266,5 +299,25 @@ def build_service(t: WireTypes, error_mec: type[ComplexModel]) -> type[ServiceBa
             """Los programas de estudios registrados de la institución."""
             r = services_of(ctx).consulta_programas_estudios(login(ctx, autenticacion))
             return t.consultaProgramasEstudiosResponse(programas=[programa(t, p) for p in r])
+
+        @operation(t.consultaDocumentos_in, t.consultaDocumentosResponse, error_mec)
+        def consultaDocumentos(ctx, autenticacion):
+            """Los archivos que la SEP publica para las IPES (esquemas, XSLT, catálogos, WSDL, manual)."""
+            r = services_of(ctx).consulta_documentos(login(ctx, autenticacion))
+            return t.consultaDocumentosResponse(documentos=[documento(t, d) for d in r])
+
+        @operation(t.descargaDocumento_in, t.descargaDocumentoResponse, error_mec)
+        def descargaDocumento(ctx, autenticacion, nombre):
+            """Un archivo de los que lista consultaDocumentos."""
+            r = services_of(ctx).descarga_documento(login(ctx, autenticacion), text(nombre))
+            return t.descargaDocumentoResponse(
+                nombreArchivo=r.nombre_archivo, archivoBase64=payload(r.contenido)
+            )
+
+        @operation(t.concluyePruebas_in, t.concluyePruebasResponse, error_mec)
+        def concluyePruebas(ctx, autenticacion):
+            """Declara concluida la fase de pruebas de la institución (solo en el ambiente de pruebas)."""
+            r = services_of(ctx).concluye_pruebas(login(ctx, autenticacion))
+            return t.concluyePruebasResponse(estatus=r.estatus, mensaje=r.mensaje)
 
     return MecService

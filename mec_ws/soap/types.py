@@ -130,6 +130,12 @@ class WireTypes:
             "Formato de descarga de un certificado: XML (sellado por la SEP) o PDF (representación "
             "impresa con código QR de verificación).",
         )
+        self.FormatoExportacion = enum_type(
+            tns,
+            "FormatoExportacion",
+            dto.FormatoExportacion,
+            "Formato de exportación de certificados: CSV (UTF-8 con BOM) o XLSX (libro de Excel).",
+        )
 
         # --- restricted integers (named, so every client maps them to a plain int) --------------
         self.Pagina = restricted_int(tns, "Pagina", "Número de página, desde 1.", ge=1)
@@ -257,6 +263,17 @@ class WireTypes:
             ],
             "Un programa de estudios registrado.",
         )
+        self.Documento = complex_type(
+            tns,
+            "Documento",
+            [
+                ("nombre", required(Unicode, "Nombre con el que se descarga (descargaDocumento).")),
+                ("descripcion", required(Unicode)),
+                ("tamano", required(Integer64, "Tamaño en bytes.")),
+                ("sha256", required(Unicode, "Huella SHA-256 del contenido, en hexadecimal minúsculo.")),
+            ],
+            "Un archivo que la SEP publica para las IPES.",
+        )
 
         # --- request fields (after autenticacion) and responses, one pair per operation --------
         auth = ("autenticacion", required(self.Autenticacion))
@@ -351,6 +368,98 @@ class WireTypes:
             tns,
             "descargaCertificadoResponse",
             [("nombreArchivo", required(Unicode)), ("archivoBase64", required(ByteArray))],
+            "XML: el certificado tal como lo selló la SEP. PDF: representación impresa con los datos "
+            "del alumno, asignaturas y calificaciones, los sellos y un código QR con la URL pública "
+            "de verificación.",
+        )
+
+        self.exportaCertificados_in: list[Field] = [
+            auth,
+            ("filtro", optional(self.FiltroCertificados)),
+            ("formato", self.FormatoExportacion(min_occurs=1, nillable=False)),
+        ]
+        self.exportaCertificadosResponse = complex_type(
+            tns,
+            "exportaCertificadosResponse",
+            [
+                ("nombreArchivo", required(Unicode)),
+                (
+                    "archivoBase64",
+                    required(
+                        ByteArray,
+                        "Todos los certificados que cumplen el filtro, con las columnas de "
+                        "consultaCertificados, en el orden de consultaCertificados.",
+                    ),
+                ),
+            ],
+            "Exportar todo: el resultado completo de un filtro en un solo archivo, sin paginar.",
+        )
+
+        self.solicitaCancelacion_in: list[Field] = [
+            auth,
+            ("folioControl", required(Unicode)),
+            (
+                "motivo",
+                required(
+                    Unicode,
+                    "Clave del catálogo de motivos de cancelación (p. ej. C1); el catálogo se "
+                    "obtiene con consultaDocumentos y descargaDocumento.",
+                ),
+            ),
+            ("observaciones", optional(Unicode, "Texto libre, opcional.")),
+        ]
+        self.solicitaCancelacionResponse = complex_type(
+            tns,
+            "solicitaCancelacionResponse",
+            [
+                ("folioControl", required(Unicode)),
+                ("estatus", self.EstatusCertificado(min_occurs=1, nillable=False)),
+                ("fechaSolicitud", required(DateTime, "Instante de la solicitud, en UTC.")),
+                (
+                    "fechaEfectiva",
+                    required(
+                        DateTime,
+                        "Instante en que la cancelación surte efecto, en UTC (48 horas después de la "
+                        "solicitud, salvo otra configuración); antes de él un operador de la SEP "
+                        "puede retirarla.",
+                    ),
+                ),
+                ("mensaje", required(Unicode)),
+            ],
+            "La solicitud queda pendiente (CANCELACION_SOLICITADA) hasta fechaEfectiva; desde "
+            "entonces el certificado está CANCELADO en consultas, descargas y verificación pública.",
+        )
+
+        self.consultaDocumentos_in: list[Field] = [auth]
+        self.consultaDocumentosResponse = complex_type(
+            tns,
+            "consultaDocumentosResponse",
+            [("documentos", wrapped_list(self.Documento, "documento"))],
+            "Descargas archivos IPES: esquemas XSD, la XSLT de la cadena original, los catálogos "
+            "(CSV), este WSDL y el manual para integradores.",
+        )
+
+        self.descargaDocumento_in: list[Field] = [
+            auth,
+            ("nombre", required(Unicode, "Un nombre de los que lista consultaDocumentos.")),
+        ]
+        self.descargaDocumentoResponse = complex_type(
+            tns,
+            "descargaDocumentoResponse",
+            [("nombreArchivo", required(Unicode)), ("archivoBase64", required(ByteArray))],
+        )
+
+        self.concluyePruebas_in: list[Field] = [auth]
+        self.concluyePruebasResponse = complex_type(
+            tns,
+            "concluyePruebasResponse",
+            [
+                ("estatus", required(Unicode, "Resultado de la declaración.")),
+                ("mensaje", required(Unicode)),
+            ],
+            "Solo en el ambiente de pruebas. Se rechaza con la falla PruebasIncompletas (que dice lo "
+            "que falta) hasta que la institución tenga al menos 10 certificados aceptados en "
+            "pruebas, entre ellos una carga de un solo XML y una carga ZIP.",
         )
 
         self.cargaProgramaEstudios_in: list[Field] = [

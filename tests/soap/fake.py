@@ -1,20 +1,24 @@
 """An in-memory ``MecServices`` with real state, for testing the SOAP edge without a database.
 
 It keeps users (with lockout after repeated failures), folios de pago with two attempts,
-batches, accepted certificates and study programs, and enforces the contract's rules closely
-enough that every operation and every fault can be reached through real behaviour.  A batch is
+batches, accepted certificates, cancellation requests, study programs and published documents,
+and enforces the contract's rules closely enough that every operation and every fault can be
+reached through real behaviour.  A batch is
 "processed" by :meth:`FakeMec.procesar` (what the worker would do).  :attr:`FakeMec.fail_next`
 makes the next service call raise a given exception (for the fault-mapping tests).
 """
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import hashlib
 import io
 import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+import openpyxl
 from lxml import etree
 
 from mec_ws import errors
@@ -28,6 +32,30 @@ PROGRAMA = (
 
 MAX_FALLOS = 3
 INTENTOS = 2
+MOTIVOS_CANCELACION = ("C1", "C2", "R1", "R2", "R3", "R4", "R5")
+CANCELACION_HORAS = 48
+PRUEBAS_MINIMO = 10
+
+# What consultaDocumentos lists: name -> (description, content).
+DOCUMENTOS = {
+    "certificado-1.0.xsd": ("Esquema XSD del certificado electrónico.", b'<xs:schema id="dec"/>'),
+    "motivo_cancelacion.csv": ("Catálogo de motivos de cancelación.", b"ID,DESCRIPCION\nC1,ERROR\n"),
+}
+
+EXPORT_COLUMNS = (
+    "institucion",
+    "campus",
+    "nombre",
+    "curp",
+    "carrera",
+    "folioPago",
+    "folioControl",
+    "folioDigital",
+    "lugarExpedicion",
+    "fechaExpedicion",
+    "fechaCarga",
+    "estatus",
+)
 
 
 @dataclass
@@ -58,6 +86,7 @@ class FakeLote:
     estatus: dto.EstatusLote = dto.EstatusLote.RECIBIDO
     fecha_proceso: datetime | None = None
     detalle: tuple[dto.ArchivoDetalle, ...] = ()
+    es_zip: bool = False
 
 
 @dataclass
@@ -77,6 +106,10 @@ class FakeMec:
         self.lotes: dict[int, FakeLote] = {}
         self.certificados: list[FakeCertificado] = []
         self.programas: dict[str, list[dto.ProgramaResumen]] = {}
+        self.cancelaciones: dict[str, dto.ResultadoCancelacion] = {}
+        self.documentos = dict(DOCUMENTOS)
+        self.ambiente_pruebas = True
+        self.pruebas_concluidas: set[str] = set()
         self.fail_next: BaseException | None = None
         self.calls: list[tuple[str, tuple[object, ...]]] = []
 
@@ -123,6 +156,36 @@ class FakeMec:
         if folio is None or not self._sees(who, folio.institucion):
             raise errors.FolioInexistente(f"El folio de pago {folio_pago!r} no existe.")
         return folio
+
+    def _matching(self, who: dto.Principal, filtro: dto.FiltroCertificados) -> list[dto.CertificadoResumen]:
+        """The certificates ``who`` sees that match ``filtro``, in the contract's order."""
+        if filtro.id_institucion is not None and not who.is_operator:
+            raise errors.SolicitudInvalida("Solo un operador de la SEP puede filtrar por institución.")
+        found = [
+            c.resumen
+            for c in self.certificados
+            if self._sees(who, c.institucion)
+            and (filtro.id_institucion in (None, c.institucion))
+            and (filtro.curp in (None, c.resumen.curp))
+            and (filtro.folio_pago in (None, c.resumen.folio_pago))
+            and (filtro.estatus in (None, c.resumen.estatus))
+            and (
+                filtro.fecha_expedicion_desde is None
+                or c.resumen.fecha_expedicion >= filtro.fecha_expedicion_desde
+            )
+            and (
+                filtro.fecha_expedicion_hasta is None
+                or c.resumen.fecha_expedicion <= filtro.fecha_expedicion_hasta
+            )
+        ]
+        found.sort(key=lambda r: (r.fecha_carga, r.folio_control))
+        return found
+
+    def _certificado(self, who: dto.Principal, folio_control: str) -> FakeCertificado:
+        for c in self.certificados:
+            if c.resumen.folio_control == folio_control and self._sees(who, c.institucion):
+                return c
+        raise errors.CertificadoInexistente(f"El certificado {folio_control!r} no existe.")
 
     def _lote_view(self, lote: FakeLote) -> dto.Lote:
         con_error = sum(1 for a in lote.detalle if a.estatus is dto.EstatusArchivo.CON_ERRORES)
@@ -172,7 +235,14 @@ class FakeMec:
             raise errors.FolioAgotado("El folio ya usó sus dos intentos.")
         numero = len(self.lotes) + 1
         lote = FakeLote(
-            numero, folio.folio, folio.institucion, nombre_archivo, digest, len(previos) + 1, self.now
+            numero,
+            folio.folio,
+            folio.institucion,
+            nombre_archivo,
+            digest,
+            len(previos) + 1,
+            self.now,
+            es_zip=contenido.startswith(b"PK"),
         )
         self.lotes[numero] = lote
         folio.lotes.append(numero)
@@ -230,26 +300,7 @@ class FakeMec:
         self, who: dto.Principal, filtro: dto.FiltroCertificados, pagina: int, registros_por_pagina: int
     ) -> dto.PaginaCertificados:
         self._enter("consulta_certificados", filtro, pagina, registros_por_pagina)
-        if filtro.id_institucion is not None and not who.is_operator:
-            raise errors.SolicitudInvalida("Solo un operador de la SEP puede filtrar por institución.")
-        found = [
-            c.resumen
-            for c in self.certificados
-            if self._sees(who, c.institucion)
-            and (filtro.id_institucion in (None, c.institucion))
-            and (filtro.curp in (None, c.resumen.curp))
-            and (filtro.folio_pago in (None, c.resumen.folio_pago))
-            and (filtro.estatus in (None, c.resumen.estatus))
-            and (
-                filtro.fecha_expedicion_desde is None
-                or c.resumen.fecha_expedicion >= filtro.fecha_expedicion_desde
-            )
-            and (
-                filtro.fecha_expedicion_hasta is None
-                or c.resumen.fecha_expedicion <= filtro.fecha_expedicion_hasta
-            )
-        ]
-        found.sort(key=lambda r: (r.fecha_carga, r.folio_control))
+        found = self._matching(who, filtro)
         start = (pagina - 1) * registros_por_pagina
         return dto.PaginaCertificados(
             total_registros=len(found),
@@ -262,12 +313,10 @@ class FakeMec:
         self, who: dto.Principal, folio_control: str, formato: dto.FormatoCertificado
     ) -> dto.Archivo:
         self._enter("descarga_certificado", folio_control, formato)
-        for c in self.certificados:
-            if c.resumen.folio_control == folio_control and self._sees(who, c.institucion):
-                if formato is dto.FormatoCertificado.XML:
-                    return dto.Archivo(f"{folio_control}.xml", c.xml)
-                return dto.Archivo(f"{folio_control}.pdf", b"%PDF-1.7\n" + c.xml)
-        raise errors.CertificadoInexistente(f"El certificado {folio_control!r} no existe.")
+        c = self._certificado(who, folio_control)
+        if formato is dto.FormatoCertificado.XML:
+            return dto.Archivo(f"{folio_control}.xml", c.xml)
+        return dto.Archivo(f"{folio_control}.pdf", b"%PDF-1.7\n" + c.xml)
 
     def carga_programa_estudios(
         self, who: dto.Principal, nombre_archivo: str, contenido: bytes
@@ -313,3 +362,98 @@ class FakeMec:
     def consulta_programas_estudios(self, who: dto.Principal) -> list[dto.ProgramaResumen]:
         self._enter("consulta_programas_estudios")
         return list(self.programas.get(who.institution_id or "SEP", []))
+
+    def exporta_certificados(
+        self, who: dto.Principal, filtro: dto.FiltroCertificados, formato: dto.FormatoExportacion
+    ) -> dto.Archivo:
+        self._enter("exporta_certificados", filtro, formato)
+        rows = [
+            [
+                r.institucion,
+                r.campus,
+                r.nombre,
+                r.curp,
+                r.carrera,
+                r.folio_pago,
+                r.folio_control,
+                r.folio_digital,
+                r.lugar_expedicion,
+                r.fecha_expedicion.isoformat(),
+                r.fecha_carga.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                r.estatus.value,
+            ]
+            for r in self._matching(who, filtro)
+        ]
+        if formato is dto.FormatoExportacion.CSV:
+            text = io.StringIO()
+            writer = csv.writer(text, lineterminator="\n")
+            writer.writerow(EXPORT_COLUMNS)
+            writer.writerows(rows)
+            return dto.Archivo("certificados.csv", ("\ufeff" + text.getvalue()).encode("utf-8"))
+        book = openpyxl.Workbook()
+        sheet = book.active
+        sheet.append(EXPORT_COLUMNS)
+        for row in rows:
+            sheet.append(row)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        return dto.Archivo("certificados.xlsx", buffer.getvalue())
+
+    def solicita_cancelacion(
+        self, who: dto.Principal, folio_control: str, motivo: str, observaciones: str | None
+    ) -> dto.ResultadoCancelacion:
+        self._enter("solicita_cancelacion", folio_control, motivo, observaciones)
+        c = self._certificado(who, folio_control)
+        if motivo not in MOTIVOS_CANCELACION:
+            raise errors.SolicitudInvalida(f"El motivo de cancelación {motivo!r} no está en el catálogo.")
+        if c.resumen.estatus is not dto.EstatusCertificado.VIGENTE:
+            raise errors.CancelacionNoPermitida(
+                f"El certificado {folio_control!r} ya tiene una cancelación solicitada o aplicada."
+            )
+        c.resumen = dataclasses.replace(c.resumen, estatus=dto.EstatusCertificado.CANCELACION_SOLICITADA)
+        result = dto.ResultadoCancelacion(
+            folio_control=folio_control,
+            estatus=dto.EstatusCertificado.CANCELACION_SOLICITADA,
+            fecha_solicitud=self.now,
+            fecha_efectiva=self.now + timedelta(hours=CANCELACION_HORAS),
+            mensaje="Cancelación solicitada; surtirá efecto al concluir el plazo de revisión.",
+        )
+        self.cancelaciones[folio_control] = result
+        return result
+
+    def consulta_documentos(self, who: dto.Principal) -> list[dto.Documento]:
+        self._enter("consulta_documentos")
+        return [
+            dto.Documento(nombre, descripcion, len(contenido), hashlib.sha256(contenido).hexdigest())
+            for nombre, (descripcion, contenido) in sorted(self.documentos.items())
+        ]
+
+    def descarga_documento(self, who: dto.Principal, nombre: str) -> dto.Archivo:
+        self._enter("descarga_documento", nombre)
+        if nombre not in self.documentos:
+            raise errors.DocumentoInexistente(f"No hay un documento llamado {nombre!r}.")
+        return dto.Archivo(nombre, self.documentos[nombre][1])
+
+    def concluye_pruebas(self, who: dto.Principal) -> dto.ResultadoPruebas:
+        self._enter("concluye_pruebas")
+        if not self.ambiente_pruebas:
+            raise errors.SolicitudInvalida("concluyePruebas solo está disponible en el ambiente de pruebas.")
+        aceptados = [
+            lote
+            for lote in self.lotes.values()
+            if lote.estatus is dto.EstatusLote.ACEPTADO and lote.institucion == who.institution_id
+        ]
+        faltantes = []
+        total = sum(len(lote.detalle) for lote in aceptados)
+        if total < PRUEBAS_MINIMO:
+            faltantes.append(f"{PRUEBAS_MINIMO - total} certificados aceptados más")
+        if not any(not lote.es_zip for lote in aceptados):
+            faltantes.append("una carga aceptada de un solo XML")
+        if not any(lote.es_zip for lote in aceptados):
+            faltantes.append("una carga aceptada en ZIP")
+        if faltantes:
+            raise errors.PruebasIncompletas(
+                "Faltan, para concluir las pruebas: " + "; ".join(faltantes) + "."
+            )
+        self.pruebas_concluidas.add(who.institution_id or "")
+        return dto.ResultadoPruebas(estatus="CONCLUIDO", mensaje="Fase de pruebas concluida.")

@@ -194,3 +194,65 @@ def test_server_side_errors_are_generic_server_interno(
     assert "42" in caplog.text  # logged for us...
     sent = etree.tostring(history.last_received["envelope"])
     assert b"42" not in sent and b"Traceback" not in sent  # ...never sent
+
+
+@pytest.mark.parametrize("folio", ["NO-EXISTE", "FC-9"])  # FC-9 belongs to another institution
+def test_cancelling_an_unknown_or_foreign_certificate_is_certificado_inexistente(
+    client: zeep.Client, auth: dict, folio: str
+) -> None:
+    code, typed, _ = fault_of(
+        client,
+        lambda: client.service.solicitaCancelacion(autenticacion=auth, folioControl=folio, motivo="C1"),
+    )
+    assert (code, typed.codigo) == ("Client.CertificadoInexistente", "CertificadoInexistente")
+
+
+def test_cancelling_twice_is_cancelacion_no_permitida(client: zeep.Client, auth: dict) -> None:
+    client.service.solicitaCancelacion(autenticacion=auth, folioControl="FC-1", motivo="C1")
+    code, typed, fault = fault_of(
+        client,
+        lambda: client.service.solicitaCancelacion(autenticacion=auth, folioControl="FC-1", motivo="C2"),
+    )
+    assert (code, typed.codigo) == ("Client.CancelacionNoPermitida", "CancelacionNoPermitida")
+    assert "FC-1" in fault.message
+
+
+def test_unknown_document_is_documento_inexistente(client: zeep.Client, auth: dict) -> None:
+    code, typed, _ = fault_of(
+        client, lambda: client.service.descargaDocumento(autenticacion=auth, nombre="../etc/passwd")
+    )
+    assert (code, typed.codigo) == ("Client.DocumentoInexistente", "DocumentoInexistente")
+
+
+def test_concluding_tests_too_early_is_pruebas_incompletas_saying_what_is_missing(
+    client: zeep.Client, auth: dict, fake: FakeMec
+) -> None:
+    upload(client, auth, b"<Dec/>")
+    fake.procesar(1, ACCEPTED)
+    code, typed, fault = fault_of(client, lambda: client.service.concluyePruebas(autenticacion=auth))
+    assert (code, typed.codigo) == ("Client.PruebasIncompletas", "PruebasIncompletas")
+    assert "9 certificados aceptados más" in fault.message
+    assert "ZIP" in fault.message and "un solo XML" not in fault.message
+    assert fake.pruebas_concluidas == set()
+
+
+def test_download_of_a_foreign_certificate_as_pdf_is_certificado_inexistente(
+    client: zeep.Client, auth: dict
+) -> None:
+    code, typed, _ = fault_of(
+        client,
+        lambda: client.service.descargaCertificado(autenticacion=auth, folioControl="FC-9", formato="PDF"),
+    )
+    assert (code, typed.codigo) == ("Client.CertificadoInexistente", "CertificadoInexistente")
+
+
+def test_exporting_by_institution_as_an_ipes_user_is_solicitud_invalida(
+    client: zeep.Client, auth: dict
+) -> None:
+    code, typed, _ = fault_of(
+        client,
+        lambda: client.service.exportaCertificados(
+            autenticacion=auth, filtro={"idInstitucion": "090002"}, formato="CSV"
+        ),
+    )
+    assert (code, typed.codigo) == ("Client.SolicitudInvalida", "SolicitudInvalida")

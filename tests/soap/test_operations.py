@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import io
 import zipfile
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import openpyxl
 import zeep
 
 from mec_ws.services import dto
@@ -168,3 +171,94 @@ def test_consulta_programas_estudios_lists_registered_programs(client: zeep.Clie
     )
     assert (p.fechaRvoe, p.numeroAsignaturas, p.totalCreditos) == (date(2020, 8, 1), 2, Decimal("350.50"))
     assert p.fechaRegistro == datetime(2024, 5, 1, 17, 3, tzinfo=UTC)
+
+
+def test_exporta_certificados_csv_and_xlsx_hold_every_match(
+    client: zeep.Client, auth: dict, fake: FakeMec
+) -> None:
+    csv_file = client.service.exportaCertificados(autenticacion=auth, formato="CSV")
+    assert csv_file.nombreArchivo == "certificados.csv"
+    text = csv_file.archivoBase64.decode("utf-8")
+    assert text.startswith("\ufeffinstitucion,campus,nombre,curp")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert [r[6] for r in rows[1:]] == ["FC-1", "FC-2"]  # not FC-9: another institution's
+    assert rows[1][2] == "ANA PÉREZ LÓPEZ"
+    assert fake.calls[-1] == ("exporta_certificados", (dto.FiltroCertificados(), dto.FormatoExportacion.CSV))
+    xlsx = client.service.exportaCertificados(
+        autenticacion=auth, filtro={"curp": "CURP000000HDFAAA02"}, formato="XLSX"
+    )
+    assert xlsx.nombreArchivo == "certificados.xlsx"
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.archivoBase64)).active
+    values = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert values[0][:3] == ["institucion", "campus", "nombre"]
+    assert [row[6] for row in values[1:]] == ["FC-2"]
+    assert fake.calls[-1][1] == (
+        dto.FiltroCertificados(curp="CURP000000HDFAAA02"),
+        dto.FormatoExportacion.XLSX,
+    )
+
+
+def test_solicita_cancelacion_returns_the_pending_request(
+    client: zeep.Client, auth: dict, fake: FakeMec
+) -> None:
+    r = client.service.solicitaCancelacion(
+        autenticacion=auth, folioControl="FC-1", motivo="C1", observaciones="Error en la CURP."
+    )
+    assert (r.folioControl, r.estatus) == ("FC-1", "CANCELACION_SOLICITADA")
+    assert r.fechaSolicitud == datetime(2024, 5, 1, 17, 3, tzinfo=UTC)
+    assert r.fechaEfectiva == datetime(2024, 5, 3, 17, 3, tzinfo=UTC)
+    assert r.mensaje
+    assert fake.calls[-1] == ("solicita_cancelacion", ("FC-1", "C1", "Error en la CURP."))
+    listed = client.service.consultaCertificados(
+        autenticacion=auth, filtro={"estatus": "CANCELACION_SOLICITADA"}, pagina=1, registrosPorPagina=10
+    )
+    assert [c.folioControl for c in listed.certificados.certificado] == ["FC-1"]
+    # observaciones is optional: absent (or empty) reaches the service as None
+    client.service.solicitaCancelacion(autenticacion=auth, folioControl="FC-2", motivo="R5")
+    assert fake.calls[-1] == ("solicita_cancelacion", ("FC-2", "R5", None))
+
+
+def test_consulta_documentos_lists_name_description_size_and_digest(
+    client: zeep.Client, auth: dict, fake: FakeMec
+) -> None:
+    # zeep unwraps the response's only child (documentos) down to its list of documento
+    documentos = client.service.consultaDocumentos(autenticacion=auth)
+    assert [d.nombre for d in documentos] == ["certificado-1.0.xsd", "motivo_cancelacion.csv"]
+    xsd = documentos[0]
+    content = fake.documentos["certificado-1.0.xsd"][1]
+    assert (xsd.descripcion, xsd.tamano, xsd.sha256) == (
+        "Esquema XSD del certificado electrónico.",
+        len(content),
+        hashlib.sha256(content).hexdigest(),
+    )
+    fake.documentos.clear()
+    assert client.service.consultaDocumentos(autenticacion=auth) is None
+
+
+def test_descarga_documento_returns_the_listed_bytes(client: zeep.Client, auth: dict, fake: FakeMec) -> None:
+    r = client.service.descargaDocumento(autenticacion=auth, nombre="motivo_cancelacion.csv")
+    assert (r.nombreArchivo, r.archivoBase64) == (
+        "motivo_cancelacion.csv",
+        fake.documentos["motivo_cancelacion.csv"][1],
+    )
+    assert fake.calls[-1] == ("descarga_documento", ("motivo_cancelacion.csv",))
+
+
+def test_concluye_pruebas_after_ten_accepted_with_xml_and_zip(
+    client: zeep.Client, auth: dict, fake: FakeMec
+) -> None:
+    fake.add_folio("F-XML", "090001", 1)
+    fake.add_folio("F-ZIP", "090001", 9)
+    client.service.cargaCertificados(
+        autenticacion=auth, folioPago="F-XML", nombreArchivo="a.xml", archivoBase64=b"<Dec/>"
+    )
+    fake.procesar(1, (dto.ArchivoDetalle("a.xml", "FC-100", dto.EstatusArchivo.CORRECTO),))
+    client.service.cargaCertificados(
+        autenticacion=auth, folioPago="F-ZIP", nombreArchivo="b.zip", archivoBase64=b"PK\x03\x04zip"
+    )
+    fake.procesar(
+        2, tuple(dto.ArchivoDetalle(f"{i}.xml", f"FC-{i}", dto.EstatusArchivo.CORRECTO) for i in range(9))
+    )
+    r = client.service.concluyePruebas(autenticacion=auth)
+    assert (r.estatus, r.mensaje) == ("CONCLUIDO", "Fase de pruebas concluida.")
+    assert fake.pruebas_concluidas == {"090001"}

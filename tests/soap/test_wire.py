@@ -65,6 +65,33 @@ def test_instants_are_utc_with_z(post: Post, fake: FakeMec) -> None:
     assert len(root.xpath("//m:archivo/m:errores[not(*)]", namespaces=NS)) == 1
 
 
+def test_cancellation_instants_are_utc_with_z(post: Post) -> None:
+    fields = "<m:folioControl>FC-1</m:folioControl><m:motivo>C1</m:motivo>"
+    response = post(envelope("solicitaCancelacion", fields))
+    assert response.status_code == 200, response.text
+    root = etree.fromstring(response.content)
+    (answer,) = root.xpath("//m:solicitaCancelacionResponse", namespaces=NS)
+    assert answer.findtext("m:fechaSolicitud", namespaces=NS) == "2024-05-01T17:03:00Z"
+    assert answer.findtext("m:fechaEfectiva", namespaces=NS) == "2024-05-03T17:03:00Z"
+    assert [c.tag.rpartition("}")[2] for c in answer] == [
+        "folioControl",
+        "estatus",
+        "fechaSolicitud",
+        "fechaEfectiva",
+        "mensaje",
+    ]
+
+
+def test_documents_are_a_wrapped_list(post: Post) -> None:
+    root = etree.fromstring(post(envelope("consultaDocumentos")).content)
+    documentos = root.xpath("//m:consultaDocumentosResponse/m:documentos/m:documento", namespaces=NS)
+    assert [d.findtext("m:nombre", namespaces=NS) for d in documentos] == [
+        "certificado-1.0.xsd",
+        "motivo_cancelacion.csv",
+    ]
+    assert documentos[0].findtext("m:tamano", namespaces=NS) == str(len(b'<xs:schema id="dec"/>'))
+
+
 def test_response_element_is_named_after_the_operation(post: Post) -> None:
     response = post(envelope("consultaProgramasEstudios"))
     root = etree.fromstring(response.content)
@@ -90,7 +117,15 @@ def test_response_element_is_named_after_the_operation(post: Post) -> None:
             "cargaProgramaEstudios",
             "<m:nombreArchivo>p.xml</m:nombreArchivo><m:archivoBase64>***</m:archivoBase64>",
         ),
-        ("exportaCertificados", ""),  # not in this WSDL (yet)
+        ("exportaCertificados", ""),  # formato missing
+        (
+            "exportaCertificados",
+            "<m:formato>PDF</m:formato>",
+        ),  # a FormatoCertificado, not a FormatoExportacion
+        ("solicitaCancelacion", "<m:folioControl>FC-1</m:folioControl>"),  # motivo missing
+        ("descargaDocumento", ""),  # nombre missing
+        ("concluyePruebas", "<m:sobra/>"),  # unknown element
+        ("noExiste", ""),  # not an operation of this WSDL
     ],
 )
 def test_schema_violation_is_solicitud_invalida(

@@ -29,22 +29,21 @@ WSDL = "http://schemas.xmlsoap.org/wsdl/"
 SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
 NS = {"xs": XS, "wsdl": WSDL, "soap": SOAP}
 
-OPERATIONS = [
+OPERATIONS = [  # every operation of contract.md, in its order
     "cargaCertificados",
     "consultaEstatusCarga",
     "descargaResultadoCarga",
     "consultaCertificados",
+    "exportaCertificados",
     "descargaCertificado",
+    "solicitaCancelacion",
     "cargaProgramaEstudios",
     "consultaProgramasEstudios",
-]
-LATER = [
-    "exportaCertificados",
-    "solicitaCancelacion",
     "consultaDocumentos",
     "descargaDocumento",
     "concluyePruebas",
 ]
+OPTIONAL_ARGUMENTS = {"filtro", "observaciones"}
 
 SIGNATURES = {
     "cargaCertificados": (
@@ -69,6 +68,14 @@ SIGNATURES = {
         ["estatus", "mensaje", "errores", "idCarrera", "clavePlan"],
     ),
     "consultaProgramasEstudios": (["autenticacion"], ["programas"]),
+    "exportaCertificados": (["autenticacion", "filtro", "formato"], ["nombreArchivo", "archivoBase64"]),
+    "solicitaCancelacion": (
+        ["autenticacion", "folioControl", "motivo", "observaciones"],
+        ["folioControl", "estatus", "fechaSolicitud", "fechaEfectiva", "mensaje"],
+    ),
+    "consultaDocumentos": (["autenticacion"], ["documentos"]),
+    "descargaDocumento": (["autenticacion", "nombre"], ["nombreArchivo", "archivoBase64"]),
+    "concluyePruebas": (["autenticacion"], ["estatus", "mensaje"]),
 }
 
 ENUMS = {
@@ -78,6 +85,7 @@ ENUMS = {
     "EstatusArchivo": dto.EstatusArchivo,
     "EstatusPrograma": dto.EstatusPrograma,
     "FormatoCertificado": dto.FormatoCertificado,
+    "FormatoExportacion": dto.FormatoExportacion,
 }
 
 
@@ -171,11 +179,12 @@ def test_no_xs_integer_and_nothing_nillable(served: bytes, tree: etree._Element)
     }
 
 
-def test_exactly_this_issues_operations_in_declaration_order(tree: etree._Element) -> None:
+def test_exactly_the_contracts_twelve_operations_in_its_order(tree: etree._Element) -> None:
+    assert len(OPERATIONS) == 12
     assert tree.xpath("//wsdl:portType/wsdl:operation/@name", namespaces=NS) == OPERATIONS
     assert tree.xpath("//wsdl:binding/wsdl:operation/@name", namespaces=NS) == OPERATIONS
-    for later in LATER:
-        assert not tree.xpath(f"//*[@name='{later}']", namespaces=NS)
+    elements = set(tree.xpath("//xs:schema/xs:element/@name", namespaces=NS))
+    assert {*OPERATIONS, *(f"{op}Response" for op in OPERATIONS)} <= elements
 
 
 @pytest.mark.parametrize("operation", OPERATIONS)
@@ -200,7 +209,7 @@ def test_zeep_sees_the_operation_signatures(client: zeep.Client, operation: str)
     assert [name for name, _ in op.input.body.type.elements] == request
     assert [name for name, _ in op.output.body.type.elements] == response
     required = [name for name, el in op.input.body.type.elements if el.min_occurs >= 1]
-    assert required == [n for n in request if n != "filtro"]  # filtro is the one optional argument
+    assert required == [n for n in request if n not in OPTIONAL_ARGUMENTS]
 
 
 def test_required_fields_are_min_occurs_1(client: zeep.Client) -> None:
@@ -209,6 +218,13 @@ def test_required_fields_are_min_occurs_1(client: zeep.Client) -> None:
     assert optional == ["fechaProceso"]
     filtro = client.get_type(f"{{{DEFAULT_NAMESPACE}}}FiltroCertificados")
     assert all(el.min_occurs == 0 for _, el in filtro.elements)
+    documento = client.get_type(f"{{{DEFAULT_NAMESPACE}}}Documento")
+    assert [(name, el.min_occurs, el.type.name) for name, el in documento.elements] == [
+        ("nombre", 1, "string"),
+        ("descripcion", 1, "string"),
+        ("tamano", 1, "long"),
+        ("sha256", 1, "string"),
+    ]
 
 
 def test_cli_writes_the_golden_wsdl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
