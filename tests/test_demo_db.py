@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from mec_ws import db
 from mec_ws.batches.signer import load_sep_signer
@@ -32,7 +32,9 @@ def _settings(database_url: str, data_dir: Path) -> Settings:
     return Settings.from_env({"MEC_DATABASE_URL": database_url, "MEC_DATA_DIR": str(data_dir)})
 
 
-def test_demo_world_is_usable_by_the_service(files: DemoFiles, database_url: str, tmp_path: Path):
+def test_demo_world_is_usable_by_the_service(
+    files: DemoFiles, database_url: str, engine: Engine, tmp_path: Path
+):
     settings = _settings(database_url, tmp_path / "data")
     creds = load_demo(settings, files)
     assert creds.wsdl_url == settings.public_url + "?wsdl"
@@ -43,54 +45,44 @@ def test_demo_world_is_usable_by_the_service(files: DemoFiles, database_url: str
     assert f"MEC_PASSWORD={creds.password}\n" in text
     assert (files.root / CREDENTIALS_FILE).stat().st_mode & 0o077 == 0
 
-    engine = db.open_database(settings.database_url)
-    try:
-        with db.session_factory(engine)() as s:
-            now = datetime.now(UTC)
-            user = auth.authenticate(s, creds.usuario, creds.password, now=now)
-            assert user.institution_id == files.scenario.institution.id and not user.is_operator
-            operator = auth.authenticate(s, creds.operador, creds.operador_password, now=now)
-            assert operator.is_operator
-            s.commit()
-            signer = load_sep_signer(s, settings.data_dir)
-            assert cert_to_der(signer.certificate) == (files.root / "sep.cer").read_bytes()
-            key_row = s.scalars(select(SepStampKey).where(SepStampKey.active.is_(True))).one()
-            assert (settings.data_dir / key_row.key_path).stat().st_mode & 0o077 == 0
-            # The registry the worker builds accepts every demo certificate, the single one too.
-            ctx = context_for(s, files.scenario.institution.id, now=now, settings=settings)
-            for path in (*files.valid, creds.single_certificate):
-                result = validate_file(path.name, path.read_bytes(), ctx)
-                assert result.ok, [f"{f.code} {f.location}" for f in result.findings]
-            folios = {
-                f.folio_control for f in [validate_file(p.name, p.read_bytes(), ctx) for p in files.valid]
-            }
-            single = validate_file("x.xml", creds.single_certificate.read_bytes(), ctx).folio_control
-            assert single not in folios
-    finally:
-        engine.dispose()
+    with db.session_factory(engine)() as s:
+        now = datetime.now(UTC)
+        user = auth.authenticate(s, creds.usuario, creds.password, now=now)
+        assert user.institution_id == files.scenario.institution.id and not user.is_operator
+        operator = auth.authenticate(s, creds.operador, creds.operador_password, now=now)
+        assert operator.is_operator
+        s.commit()
+        signer = load_sep_signer(s, settings.data_dir)
+        assert cert_to_der(signer.certificate) == (files.root / "sep.cer").read_bytes()
+        key_row = s.scalars(select(SepStampKey).where(SepStampKey.active.is_(True))).one()
+        assert (settings.data_dir / key_row.key_path).stat().st_mode & 0o077 == 0
+        # The registry the worker builds accepts every demo certificate, the single one too.
+        ctx = context_for(s, files.scenario.institution.id, now=now, settings=settings)
+        for path in (*files.valid, creds.single_certificate):
+            result = validate_file(path.name, path.read_bytes(), ctx)
+            assert result.ok, [f"{f.code} {f.location}" for f in result.findings]
+        folios = {f.folio_control for f in [validate_file(p.name, p.read_bytes(), ctx) for p in files.valid]}
+        single = validate_file("x.xml", creds.single_certificate.read_bytes(), ctx).folio_control
+        assert single not in folios
 
 
 def test_loading_twice_keeps_one_of_everything_and_new_passwords(
-    files: DemoFiles, database_url: str, tmp_path: Path
+    files: DemoFiles, database_url: str, engine: Engine, tmp_path: Path
 ):
     settings = _settings(database_url, tmp_path / "data")
     first = load_demo(settings, files)
     second = load_demo(settings, files)
     assert first.password != second.password
-    engine = db.open_database(settings.database_url)
-    try:
-        with db.session_factory(engine)() as s:
-            for model in (TrustedCA, Officer, StudyProgramRow, SepStampKey):
-                assert s.scalar(select(func.count()).select_from(model)) == 1, model
-            assert s.scalar(select(func.count()).select_from(FolioPago)) == len(DEMO_FOLIOS)
-            assert s.scalar(select(func.count()).select_from(User)) == 2
-            now = datetime.now(UTC)
-            with pytest.raises(Autenticacion):
-                auth.authenticate(s, first.usuario, first.password, now=now)
-            s.rollback()
-            auth.authenticate(s, second.usuario, second.password, now=now)
-    finally:
-        engine.dispose()
+    with db.session_factory(engine)() as s:
+        for model in (TrustedCA, Officer, StudyProgramRow, SepStampKey):
+            assert s.scalar(select(func.count()).select_from(model)) == 1, model
+        assert s.scalar(select(func.count()).select_from(FolioPago)) == len(DEMO_FOLIOS)
+        assert s.scalar(select(func.count()).select_from(User)) == 2
+        now = datetime.now(UTC)
+        with pytest.raises(Autenticacion):
+            auth.authenticate(s, first.usuario, first.password, now=now)
+        s.rollback()
+        auth.authenticate(s, second.usuario, second.password, now=now)
 
 
 def test_a_new_demo_pki_replaces_officer_and_stamp_key(tmp_path: Path):
