@@ -224,6 +224,22 @@ CODES: dict[str, tuple[str, str]] = {
         "programa",
         "El ciclo de una asignatura no es un número entre 1 y numeroCiclos.",
     ),
+    "PROGRAMA_XLSX_INVALIDO": (
+        "programa",
+        "El archivo es un ZIP pero no un libro de Excel (XLSX) legible, o está dañado.",
+    ),
+    "PROGRAMA_XLSX_DEMASIADO_GRANDE": (
+        "programa",
+        "El libro XLSX excede el tamaño permitido (comprimido o descomprimido) o tiene demasiadas filas.",
+    ),
+    "PROGRAMA_XLSX_ENCABEZADO": (
+        "programa",
+        "La fila de encabezado del XLSX no tiene las columnas de programa.md (falta, se repite o no se reconoce una columna).",
+    ),
+    "PROGRAMA_XLSX_INCONSISTENTE": (
+        "programa",
+        "Una columna de la carrera no repite en una fila el valor que tiene en la primera fila de asignaturas.",
+    ),
     # --- uploads (ZIP) ------------------------------------------------------------------------
     "ZIP_INVALIDO": ("carga", "El archivo ZIP está dañado o no se puede leer."),
     "ZIP_ENTRADA_NO_XML": ("carga", "El ZIP contiene un archivo que no es .xml."),

@@ -1,6 +1,7 @@
-"""``cargaProgramaEstudios`` (XML) and ``consultaProgramasEstudios``.
+"""``cargaProgramaEstudios`` (XML or XLSX) and ``consultaProgramasEstudios``.
 
-A program is checked at once (:func:`mec_ws.programs.read_program_xml` against the uploader's
+A program is checked at once (:func:`mec_ws.programs.read_program_xml`, or
+:func:`mec_ws.programs.read_program_xlsx` when the content is a ZIP, against the uploader's
 institution) and registered when it has no ERROR finding.  Registering the same identity
 (``idCarrera`` + ``clavePlan``) again replaces it only while no accepted certificate uses it; else
 the upload is rejected with ``PROGRAMA_EN_USO``.  Programs belong to an institution: only its
@@ -15,7 +16,8 @@ from sqlalchemy.orm import Session, selectinload
 from mec_ws.config import Settings
 from mec_ws.errors import SolicitudInvalida
 from mec_ws.findings import Finding, Status
-from mec_ws.programs import read_program_xml
+from mec_ws.programs import is_zip, read_program_xlsx, read_program_xml
+from mec_ws.programs.xlsx_reader import CLAVE_PLAN_LOCATION as XLSX_CLAVE_PLAN_LOCATION
 from mec_ws.services.dto import Error, EstatusPrograma, Principal, ProgramaResumen, ResultadoPrograma
 from mec_ws.services.registry_source import institution_from_row, program_in_use, save_program
 from models import Institution, ProgramSubjectRow, StudyProgramRow
@@ -47,9 +49,9 @@ def carga_programa_estudios(
             .where(Institution.id == who.institution_id)
             .options(selectinload(Institution.campuses))
         ).one()
-        read = read_program_xml(
-            contenido, institution=institution_from_row(inst_row), max_bytes=settings.max_xml_bytes
-        )
+        xlsx = is_zip(contenido)  # decided by content: an XLSX is a ZIP, an XML is not
+        reader = read_program_xlsx if xlsx else read_program_xml
+        read = reader(contenido, institution=institution_from_row(inst_row), max_bytes=settings.max_xml_bytes)
         findings = list(read.findings)
         program = read.program
         if program is None or any(f.status is Status.ERROR for f in findings):
@@ -63,7 +65,7 @@ def carga_programa_estudios(
                     f"El programa idCarrera {program.id_carrera}, clavePlan {program.clave_plan} ya tiene "
                     f"{used} certificado(s) aceptado(s) y no puede reemplazarse; registre los cambios con "
                     "una nueva clavePlan.",
-                    "ProgramaEstudios/Carrera/@clavePlan",
+                    XLSX_CLAVE_PLAN_LOCATION if xlsx else "ProgramaEstudios/Carrera/@clavePlan",
                 )
             )
             session.rollback()
