@@ -34,6 +34,7 @@ from mec_ws.batches.processing import BatchOutcome, ClaimLost, RetryBatch, proce
 from mec_ws.batches.storage import BatchStorage
 from mec_ws.config import Settings
 from mec_ws.errors import ConfigurationError
+from mec_ws.services.cancellation import apply_due_cancellations
 from mec_ws.services.dto import EstatusLote
 from models import Batch, WorkerHeartbeat, utcnow
 
@@ -243,9 +244,22 @@ class Worker:
         log.info("lote %s: %s", numero_lote, outcome.mensaje)
         return outcome
 
+    def apply_cancellations(self) -> int:
+        """Apply the cancellations whose review window has passed; a failure is logged, not raised."""
+        try:
+            with self.sessions() as s:
+                applied = apply_due_cancellations(s, now=self.clock())
+        except Exception:
+            log.exception("no se pudieron aplicar las cancelaciones vencidas; se reintentará")
+            return 0
+        if applied:
+            log.info("%s cancelación(es) aplicada(s)", applied)
+        return applied
+
     def run_once(self) -> tuple[int, BatchOutcome | None] | None:
-        """Claim and process one batch; None when nothing was claimable."""
+        """Apply due cancellations, then claim and process one batch; None when nothing was claimable."""
         self.heartbeat()
+        self.apply_cancellations()
         numero = self.claim()
         if numero is None:
             return None

@@ -32,13 +32,9 @@ from mec_ws import catalogs, db, passwords
 from mec_ws.certificate import efirma
 from mec_ws.config import Settings
 from mec_ws.errors import MecError
-from mec_ws.services import auth
-from mec_ws.services.dto import EstatusCertificado
+from mec_ws.services import auth, cancellation
 from models import (
     Campus,
-    CancellationRequest,
-    Certificate,
-    EstatusCancelacion,
     FolioPago,
     Institution,
     Officer,
@@ -423,65 +419,28 @@ def cmd_set_stamp_key(args: argparse.Namespace) -> int:
 # --- cancellation review ------------------------------------------------------------------------
 
 
-def _pending_request(session: Session, folio_control: str, institution: str | None) -> CancellationRequest:
-    query = (
-        select(CancellationRequest)
-        .join(Certificate, Certificate.id == CancellationRequest.certificate_id)
-        .where(
-            Certificate.folio_control == folio_control,
-            CancellationRequest.estatus == EstatusCancelacion.PENDIENTE,
-        )
-    )
-    if institution:
-        query = query.where(Certificate.institution_id == institution)
-    found = session.scalars(query).all()
-    if not found:
-        raise AdminError(
-            f"no hay una solicitud de cancelación pendiente para el folio de control {folio_control}."
-        )
-    if len(found) > 1:
-        owners = ", ".join(sorted(r.certificate.institution_id for r in found))
-        raise AdminError(
-            f"el folio de control {folio_control} tiene solicitudes pendientes en varias instituciones "
-            f"({owners}): indique --institution."
-        )
-    return found[0]
-
-
 def cmd_cancellations(args: argparse.Namespace) -> int:
     who = args.por or getpass.getuser()
     now = _now()
     with _session() as (s, _):
         if args.approve or args.withdraw:
-            req = _pending_request(s, args.approve or args.withdraw, args.institution)
-            req.decided_by = who
-            req.decided_at = now
-            cert = req.certificate
+            decide = cancellation.approve if args.approve else cancellation.withdraw
+            try:
+                d = decide(s, args.approve or args.withdraw, args.institution, now=now, by=who)
+            except MecError as exc:
+                raise AdminError(exc.mensaje) from None
             if args.approve:
-                req.estatus = EstatusCancelacion.APLICADA
-                req.effective_at = min(req.effective_at, now)
-                cert.estatus = EstatusCertificado.CANCELADO
                 print(
-                    f"Cancelación aplicada: el certificado {cert.folio_control} ({cert.institution_id}) "
+                    f"Cancelación aplicada: el certificado {d.folio_control} ({d.institution_id}) "
                     "queda CANCELADO."
                 )
             else:
-                req.estatus = EstatusCancelacion.RETIRADA
-                cert.estatus = EstatusCertificado.VIGENTE
                 print(
-                    f"Solicitud retirada: el certificado {cert.folio_control} ({cert.institution_id}) "
+                    f"Solicitud retirada: el certificado {d.folio_control} ({d.institution_id}) "
                     "sigue VIGENTE."
                 )
             return 0
-        query = (
-            select(CancellationRequest)
-            .join(Certificate, Certificate.id == CancellationRequest.certificate_id)
-            .where(CancellationRequest.estatus == EstatusCancelacion.PENDIENTE)
-            .order_by(CancellationRequest.effective_at, CancellationRequest.id)
-        )
-        if args.institution:
-            query = query.where(Certificate.institution_id == args.institution)
-        rows = s.scalars(query).all()
+        rows = cancellation.pending_requests(s, args.institution)
         if not rows:
             print("No hay solicitudes de cancelación pendientes.")
             return 0
