@@ -1,4 +1,4 @@
-"""``consultaCertificados`` and ``descargaCertificado`` (XML).
+"""``consultaCertificados`` and ``descargaCertificado`` (XML or PDF).
 
 Every filter is optional and they combine with AND.  Date filters on ``fechaCarga`` are calendar
 dates in Mexico City time, both ends inclusive (the day ``hasta`` counts whole); ``fechaExpedicion``
@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from mec_ws.config import Settings
 from mec_ws.errors import CertificadoInexistente, SolicitudInvalida
+from mec_ws.reports.pdf import render_certificate_pdf, verification_url
 from mec_ws.services.dto import (
     Archivo,
     CertificadoResumen,
@@ -128,15 +130,22 @@ def consulta_certificados(
     )
 
 
-def _file_name(folio_control: str) -> str:
-    return (re.sub(r"[^A-Za-z0-9._-]+", "_", folio_control).strip("._") or "certificado") + ".xml"
+def _file_name(folio_control: str, suffix: str = ".xml") -> str:
+    return (re.sub(r"[^A-Za-z0-9._-]+", "_", folio_control).strip("._") or "certificado") + suffix
 
 
 def descarga_certificado(
-    session: Session, who: Principal, folio_control: str, formato: FormatoCertificado
+    session: Session,
+    who: Principal,
+    folio_control: str,
+    formato: FormatoCertificado,
+    *,
+    settings: Settings | None = None,
 ) -> Archivo:
-    if formato is not FormatoCertificado.XML:
-        raise SolicitudInvalida(f"Formato no admitido: {formato}. Formatos disponibles: XML.")
+    """The stamped XML, or its printable PDF (``settings.public_url`` gives the QR's verification URL;
+    ``None`` means :meth:`Settings.from_env`)."""
+    if formato not in (FormatoCertificado.XML, FormatoCertificado.PDF):
+        raise SolicitudInvalida(f"Formato no admitido: {formato}. Formatos disponibles: XML, PDF.")
     folio_control = (folio_control or "").strip()
     query = select(Certificate).where(Certificate.folio_control == folio_control)
     if not who.is_operator:
@@ -152,4 +161,9 @@ def descarga_certificado(
             f"El folio de control «{folio_control}» existe en varias instituciones; "
             "descárguelo con un usuario de la institución correspondiente."
         )
-    return Archivo(nombre_archivo=_file_name(folio_control), contenido=found[0].stamped_xml)
+    cert = found[0]
+    if formato == FormatoCertificado.PDF:
+        url = verification_url(settings or Settings.from_env(), cert.folio_digital)
+        pdf = render_certificate_pdf(cert.stamped_xml, estatus=cert.estatus, verification_url=url)
+        return Archivo(nombre_archivo=_file_name(folio_control, ".pdf"), contenido=pdf)
+    return Archivo(nombre_archivo=_file_name(folio_control), contenido=cert.stamped_xml)

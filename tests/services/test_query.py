@@ -208,9 +208,7 @@ def test_descarga_certificado_xml(seeded: World) -> None:
         seeded.app.descarga_certificado(seeded.ipes, "NO-EXISTE", FormatoCertificado.XML)
 
 
-def test_descarga_certificado_only_xml_for_now(seeded: World) -> None:
-    with pytest.raises(errors.SolicitudInvalida, match="XML"):
-        seeded.app.descarga_certificado(seeded.ipes, "A-1", FormatoCertificado.PDF)
+# descargaCertificado with formato=PDF (real stamped certificates): tests/reports/test_services.py
 
 
 def test_filter_dataclass_is_complete() -> None:
