@@ -59,6 +59,7 @@ MAX_STAMPED_BYTES = 64 * 1024 * 1024
 
 PAGE_SIZE = letter
 MARGIN = 16 * mm
+TOP_MARGIN = 11 * mm
 FRAME_PADDING = 6  # platypus frames pad their content by 6 pt on each side
 CONTENT_WIDTH = PAGE_SIZE[0] - 2 * MARGIN - 2 * FRAME_PADDING
 SEAL_FONT = "Courier"
@@ -191,11 +192,13 @@ def _styles() -> dict[str, ParagraphStyle]:
             textColor=colors.white,
             backColor=ACCENT,
             borderPadding=(2.5, 4, 2.5, 4),
-            spaceBefore=9,
-            spaceAfter=5,
+            spaceBefore=6,
+            spaceAfter=4,
         ),
-        "label": ParagraphStyle("label", parent=base, fontName="Helvetica-Bold", fontSize=7, textColor=MUTED),
-        "value": ParagraphStyle("value", parent=base, fontSize=8.5),
+        "label": ParagraphStyle(
+            "label", parent=base, fontName="Helvetica-Bold", fontSize=7, leading=9, textColor=MUTED
+        ),
+        "value": ParagraphStyle("value", parent=base, fontSize=8.5, leading=10),
         "cell": ParagraphStyle("cell", parent=base, fontSize=7.3, leading=8.8),
         "head": ParagraphStyle(
             "head", parent=base, fontName="Helvetica-Bold", fontSize=7.3, leading=8.8, textColor=colors.white
@@ -276,7 +279,7 @@ def _fields(pairs: Sequence[tuple[str, str]], st: dict[str, ParagraphStyle], col
             row += [_p(label, st["label"]), _p(value or "—", st["value"])]
         row += [""] * (2 * columns - len(row))
         rows.append(row)
-    label_w = 27 * mm
+    label_w = 30 * mm
     value_w = CONTENT_WIDTH / columns - label_w
     table = Table(rows, colWidths=[label_w, value_w] * columns, hAlign="LEFT")
     table.setStyle(
@@ -359,9 +362,13 @@ def _seal_block(label: str, meta: str, value: str, st: dict[str, ParagraphStyle]
     per_line = int(CONTENT_WIDTH / (0.6 * SEAL_FONT_SIZE))  # Courier: every glyph is 0.6 em wide
     lines = _chunks(value.strip() or "(sin sello)", per_line)
     return [
-        _p(label, st["seal_label"]),
-        _p(meta, st["seal_meta"]),
-        Paragraph("<br/>".join(escape(line) for line in lines), st["seal"]),
+        KeepTogether(
+            [
+                _p(label, st["seal_label"]),
+                _p(meta, st["seal_meta"]),
+                Paragraph("<br/>".join(escape(line) for line in lines), st["seal"]),
+            ]
+        )
     ]
 
 
@@ -443,7 +450,7 @@ def _story(
     story: list[Flowable] = []
 
     if (banner := _banner(estatus, st)) is not None:
-        story += [banner, Spacer(1, 5 * mm)]
+        story += [banner, Spacer(1, 3 * mm)]
     story += [
         _p(
             ipes.get("nombreInstitucion") or f"Institución {ipes.get('idNombreInstitucion') or ''}",
@@ -535,7 +542,7 @@ def _story(
                 ),
             ]
         ),
-        Spacer(1, 4 * mm),
+        Spacer(1, 3 * mm),
         KeepTogether([_verification_block(folio_digital, url, estatus, st)]),
         _section("Sellos digitales", st),
         *_seal_block(
@@ -617,7 +624,7 @@ def render_certificate_pdf(stamped_xml: bytes, *, estatus: str, verification_url
         pagesize=PAGE_SIZE,
         leftMargin=MARGIN,
         rightMargin=MARGIN,
-        topMargin=MARGIN,
+        topMargin=TOP_MARGIN,
         bottomMargin=MARGIN,
         title=f"Certificado {doc.folio_control or folio_digital} — {nombre}",
         author=doc.ipes.get("nombreInstitucion") or "",
