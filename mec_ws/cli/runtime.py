@@ -148,9 +148,18 @@ def _gunicorn_app(settings: Settings, options: dict[str, Any]) -> Any:
 
         def load(self) -> Callable[..., Any]:
             from mec_ws.services.app import MecApp
+            from mec_ws.web.health import PATH as HEALTH_PATH
+            from mec_ws.web.health import health_app
+            from mec_ws.web.verification import PREFIX as VERIFICATION_PREFIX
+            from mec_ws.web.verification import verification_app
             from mec_ws.web.wsgi import make_wsgi_app
 
-            return make_wsgi_app(MecApp.from_settings(settings), settings)
+            services = MecApp.from_settings(settings)
+            routes = {
+                VERIFICATION_PREFIX: verification_app(services.sessions),
+                HEALTH_PATH: health_app(services.sessions),
+            }
+            return make_wsgi_app(services, settings, routes)
 
     return MecGunicorn()
 

@@ -1,0 +1,108 @@
+"""``GET /salud``: liveness and readiness for load balancers and monitoring.
+
+JSON ``{"estado", "baseDatos", "lotesPendientes", "ultimoLatidoSegundos"}``:
+
+- ``baseDatos``: the database answered a query.
+- ``lotesPendientes``: batches ``RECIBIDO`` or ``EN_PROCESO`` (``null`` when the database is down).
+- ``ultimoLatidoSegundos``: seconds since the newest worker heartbeat (any worker on this
+  database), ``null`` when no worker is running.
+- ``estado``: ``"ok"``; ``"degradado"`` when the database answers but no worker has beaten within
+  :data:`STALE_AFTER` (batches and due cancellations wait); ``"error"`` when the database does not
+  answer.
+
+HTTP 200 while the database is reachable (the SOAP service can take requests), 503 otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from mec_ws.services.dto import EstatusLote
+from models import Batch, WorkerHeartbeat, utcnow
+
+log = logging.getLogger(__name__)
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+PATH = "/salud"
+STALE_AFTER = timedelta(seconds=60)
+"""A worker heartbeats at least every 10 s while alive (``mec_ws.batches.worker``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Salud:
+    estado: str
+    base_datos: bool
+    lotes_pendientes: int | None
+    ultimo_latido_segundos: float | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "estado": self.estado,
+            "baseDatos": self.base_datos,
+            "lotesPendientes": self.lotes_pendientes,
+            "ultimoLatidoSegundos": self.ultimo_latido_segundos,
+        }
+
+
+def check(session: Session, *, now: datetime, stale_after: timedelta = STALE_AFTER) -> Salud:
+    """The health of the service as seen through ``session``; never raises for a database failure."""
+    try:
+        session.execute(text("SELECT 1"))
+        pending = session.scalar(
+            select(func.count())
+            .select_from(Batch)
+            .where(Batch.estatus.in_((EstatusLote.RECIBIDO, EstatusLote.EN_PROCESO)))
+        )
+        newest = session.scalar(select(func.max(WorkerHeartbeat.seen_at)))
+    except SQLAlchemyError:
+        log.exception("salud: la base de datos no respondió")
+        return Salud("error", False, None, None)
+    finally:
+        session.rollback()
+    age = None if newest is None else round(max((now - newest).total_seconds(), 0.0), 3)
+    healthy = age is not None and age <= stale_after.total_seconds()
+    return Salud("ok" if healthy else "degradado", True, int(pending or 0), age)
+
+
+def health_app(
+    sessions: sessionmaker[Session],
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    stale_after: timedelta = STALE_AFTER,
+) -> WsgiApp:
+    """The WSGI app for ``/salud``."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method not in ("GET", "HEAD"):
+            start_response("405 Method Not Allowed", [("Allow", "GET, HEAD"), ("Content-Length", "0")])
+            return []
+        try:
+            with sessions() as s:
+                salud = check(s, now=clock(), stale_after=stale_after)
+        except SQLAlchemyError:  # opening or closing the session failed
+            log.exception("salud: la base de datos no respondió")
+            salud = Salud("error", False, None, None)
+        data = json.dumps(salud.as_json()).encode()
+        start_response(
+            "200 OK" if salud.base_datos else "503 Service Unavailable",
+            [
+                ("Content-Type", "application/json; charset=utf-8"),
+                ("Content-Length", str(len(data))),
+                ("Cache-Control", "no-store"),
+                ("X-Content-Type-Options", "nosniff"),
+            ],
+        )
+        return [] if method == "HEAD" else [data]
+
+    return app
