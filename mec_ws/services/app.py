@@ -16,17 +16,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from mec_ws import db
 from mec_ws.batches.storage import BatchStorage
 from mec_ws.config import Settings
-from mec_ws.services import auth, programs, query, status, upload
+from mec_ws.services import auth, cancellation, export, programs, pruebas, query, status, upload
 from mec_ws.services.dto import (
     Archivo,
     CargaResult,
     EstatusCarga,
     FiltroCertificados,
     FormatoCertificado,
+    FormatoExportacion,
     PaginaCertificados,
     Principal,
     ProgramaResumen,
+    ResultadoCancelacion,
     ResultadoPrograma,
+    ResultadoPruebas,
 )
 from models import utcnow
 
@@ -95,7 +98,7 @@ class MecApp:
         self, who: Principal, folio_control: str, formato: FormatoCertificado
     ) -> Archivo:
         with self._session() as s:
-            return query.descarga_certificado(s, who, folio_control, formato)
+            return query.descarga_certificado(s, who, folio_control, formato, settings=self.settings)
 
     def carga_programa_estudios(
         self, who: Principal, nombre_archivo: str, contenido: bytes
@@ -106,3 +109,21 @@ class MecApp:
     def consulta_programas_estudios(self, who: Principal) -> list[ProgramaResumen]:
         with self._session() as s:
             return programs.consulta_programas_estudios(s, who)
+
+    def exporta_certificados(
+        self, who: Principal, filtro: FiltroCertificados, formato: FormatoExportacion
+    ) -> Archivo:
+        with self._session() as s:
+            return export.exporta_certificados(s, who, filtro, formato, settings=self.settings)
+
+    def solicita_cancelacion(
+        self, who: Principal, folio_control: str, motivo: str, observaciones: str | None
+    ) -> ResultadoCancelacion:
+        with self._session() as s:
+            return cancellation.solicita_cancelacion(
+                s, who, folio_control, motivo, observaciones, settings=self.settings, now=self.clock()
+            )
+
+    def concluye_pruebas(self, who: Principal) -> ResultadoPruebas:
+        with self._session() as s:
+            return pruebas.concluye_pruebas(s, who, settings=self.settings, now=self.clock())
