@@ -56,7 +56,7 @@ h2 { font-size: 1.2rem; margin: 1.5rem 0 0.5rem; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.5rem 1.25rem; margin: 0; }
 dt { font-weight: 700; }
 dd { margin: 0; overflow-wrap: anywhere; }
-footer { margin-top: 1.5rem; font-size: 0.9375rem; color: #4d4d4d; }
+footer { max-width: 42rem; margin: 0 auto 2rem; padding: 0 2rem; font-size: 0.9375rem; color: #404040; }
 """.strip()
 
 STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
@@ -166,7 +166,7 @@ def _page(title: str, body: str) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="robots" content="noindex, nofollow">\n'
         f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
-        f"<main>\n{body}\n</main>\n</body>\n</html>\n"
+        f"<main>\n{body}\n</main>\n{FOOTER}\n</body>\n</html>\n"
     )
 
 
@@ -190,7 +190,7 @@ def render_found(v: Verificacion) -> str:
         f"<dt>Institución</dt><dd>{e(v.institucion)}</dd>\n"
         f'<dt>Fecha de expedición</dt><dd><time datetime="{v.fecha_expedicion.isoformat()}">'
         f"{spanish_date(v.fecha_expedicion)}</time></dd>\n"
-        f"</dl>\n{FOOTER}"
+        "</dl>"
     )
     return _page(f"{word} — Verificación de certificado", body)
 
@@ -203,14 +203,14 @@ def render_not_found(folio: str | None) -> str:
     body = (
         "<h1>Certificado no encontrado</h1>\n"
         f'<p class="estatus no-encontrado" id="estatus" role="status"><strong>NO ENCONTRADO</strong>. '
-        f"{detail} Revise que la dirección sea la del código QR del certificado.</p>\n{FOOTER}"
+        f"{detail} Revise que la dirección sea la del código QR del certificado.</p>"
     )
     return _page("No encontrado — Verificación de certificado", body)
 
 
 def render_message(title: str, text: str) -> str:
     e = html.escape
-    return _page(title, f"<h1>{e(title)}</h1>\n<p>{e(text)}</p>\n{FOOTER}")
+    return _page(title, f"<h1>{e(title)}</h1>\n<p>{e(text)}</p>")
 
 
 # --- the WSGI app ---------------------------------------------------------------------------------

@@ -88,7 +88,8 @@ def test_a_valid_certificate_page(seeded: Seeded, base: str) -> None:
     assert page.startswith("<!DOCTYPE html>")
     shape = outline(page)
     assert shape.html_lang == "es"
-    assert {"h1", "h2", "dl", "dt", "dd", "main", "time"} <= set(shape.tags)
+    assert {"h1", "h2", "dl", "dt", "dd", "main", "time", "footer"} <= set(shape.tags)
+    assert page.index("</main>") < page.index("<footer>")  # the footer is its own landmark
     assert shape.dt == [
         "Folio digital",
         "Nombre del alumno",
