@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from mec_ws import db
 from mec_ws.batches.storage import BatchStorage
 from mec_ws.config import Settings
-from mec_ws.services import auth, cancellation, export, programs, pruebas, query, status, upload
+from mec_ws.services import auth, cancellation, documents, export, programs, pruebas, query, status, upload
 from mec_ws.services.dto import (
     Archivo,
     CargaResult,
+    Documento,
     EstatusCarga,
     FiltroCertificados,
     FormatoCertificado,
@@ -123,6 +124,14 @@ class MecApp:
             return cancellation.solicita_cancelacion(
                 s, who, folio_control, motivo, observaciones, settings=self.settings, now=self.clock()
             )
+
+    def consulta_documentos(self, who: Principal) -> list[Documento]:
+        with self._session() as s:
+            return documents.consulta_documentos(s, who, settings=self.settings)
+
+    def descarga_documento(self, who: Principal, nombre: str) -> Archivo:
+        with self._session() as s:
+            return documents.descarga_documento(s, who, nombre, settings=self.settings)
 
     def concluye_pruebas(self, who: Principal) -> ResultadoPruebas:
         with self._session() as s:
