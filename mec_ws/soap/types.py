@@ -454,12 +454,17 @@ class WireTypes:
             tns,
             "concluyePruebasResponse",
             [
-                ("estatus", required(Unicode, "Resultado de la declaración.")),
+                (
+                    "estatus",
+                    required(Unicode, "CONCLUIDAS: la fase de pruebas de la institución está concluida."),
+                ),
                 ("mensaje", required(Unicode)),
             ],
-            "Solo en el ambiente de pruebas. Se rechaza con la falla PruebasIncompletas (que dice lo "
-            "que falta) hasta que la institución tenga al menos 10 certificados aceptados en "
-            "pruebas, entre ellos una carga de un solo XML y una carga ZIP.",
+            "Solo en el ambiente de pruebas y para usuarios de una institución (en otro caso, falla "
+            "SolicitudInvalida). Se rechaza con la falla PruebasIncompletas (que dice lo que falta) "
+            "hasta que la institución tenga al menos 10 certificados aceptados en pruebas, entre "
+            "ellos una carga de un solo XML y una carga ZIP. Repetirla una vez concluida responde "
+            "igual, con la fecha en que se concluyó.",
         )
 
         self.cargaProgramaEstudios_in: list[Field] = [

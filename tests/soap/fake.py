@@ -10,7 +10,6 @@ makes the next service call raise a given exception (for the fault-mapping tests
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
 import io
@@ -18,10 +17,10 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-import openpyxl
 from lxml import etree
 
 from mec_ws import errors
+from mec_ws.reports.export import write_csv, write_xlsx
 from mec_ws.services import dto
 
 # A study program the fake accepts (root attributes are what it registers).
@@ -41,21 +40,6 @@ DOCUMENTOS = {
     "certificado-1.0.xsd": ("Esquema XSD del certificado electrónico.", b'<xs:schema id="dec"/>'),
     "motivo_cancelacion.csv": ("Catálogo de motivos de cancelación.", b"ID,DESCRIPCION\nC1,ERROR\n"),
 }
-
-EXPORT_COLUMNS = (
-    "institucion",
-    "campus",
-    "nombre",
-    "curp",
-    "carrera",
-    "folioPago",
-    "folioControl",
-    "folioDigital",
-    "lugarExpedicion",
-    "fechaExpedicion",
-    "fechaCarga",
-    "estatus",
-)
 
 
 @dataclass
@@ -367,37 +351,13 @@ class FakeMec:
         self, who: dto.Principal, filtro: dto.FiltroCertificados, formato: dto.FormatoExportacion
     ) -> dto.Archivo:
         self._enter("exporta_certificados", filtro, formato)
-        rows = [
-            [
-                r.institucion,
-                r.campus,
-                r.nombre,
-                r.curp,
-                r.carrera,
-                r.folio_pago,
-                r.folio_control,
-                r.folio_digital,
-                r.lugar_expedicion,
-                r.fecha_expedicion.isoformat(),
-                r.fecha_carga.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                r.estatus.value,
-            ]
-            for r in self._matching(who, filtro)
-        ]
-        if formato is dto.FormatoExportacion.CSV:
-            text = io.StringIO()
-            writer = csv.writer(text, lineterminator="\n")
-            writer.writerow(EXPORT_COLUMNS)
-            writer.writerows(rows)
-            return dto.Archivo("certificados.csv", ("\ufeff" + text.getvalue()).encode("utf-8"))
-        book = openpyxl.Workbook()
-        sheet = book.active
-        sheet.append(EXPORT_COLUMNS)
-        for row in rows:
-            sheet.append(row)
+        found = self._matching(who, filtro)  # the real writers, over the fake's rows
         buffer = io.BytesIO()
-        book.save(buffer)
-        return dto.Archivo("certificados.xlsx", buffer.getvalue())
+        if formato is dto.FormatoExportacion.CSV:
+            write_csv(found, buffer)
+        else:
+            write_xlsx(found, buffer)
+        return dto.Archivo(f"certificados.{formato.value.lower()}", buffer.getvalue())
 
     def solicita_cancelacion(
         self, who: dto.Principal, folio_control: str, motivo: str, observaciones: str | None
@@ -456,4 +416,4 @@ class FakeMec:
                 "Faltan, para concluir las pruebas: " + "; ".join(faltantes) + "."
             )
         self.pruebas_concluidas.add(who.institution_id or "")
-        return dto.ResultadoPruebas(estatus="CONCLUIDO", mensaje="Fase de pruebas concluida.")
+        return dto.ResultadoPruebas(estatus="CONCLUIDAS", mensaje="Fase de pruebas concluida.")

@@ -109,4 +109,4 @@ def test_concluye_pruebas_reports_what_is_missing_then_concludes(server: str, fa
     )
     done = example(server, "concluye_pruebas.py")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "CONCLUIDO: Fase de pruebas concluida."
+    assert done.stdout.strip() == "CONCLUIDAS: Fase de pruebas concluida."

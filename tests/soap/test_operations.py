@@ -179,7 +179,7 @@ def test_exporta_certificados_csv_and_xlsx_hold_every_match(
     csv_file = client.service.exportaCertificados(autenticacion=auth, formato="CSV")
     assert csv_file.nombreArchivo == "certificados.csv"
     text = csv_file.archivoBase64.decode("utf-8")
-    assert text.startswith("\ufeffinstitucion,campus,nombre,curp")
+    assert text.startswith("\ufeffINSTITUCION,CAMPUS,NOMBRE,CURP")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert [r[6] for r in rows[1:]] == ["FC-1", "FC-2"]  # not FC-9: another institution's
     assert rows[1][2] == "ANA PÉREZ LÓPEZ"
@@ -190,7 +190,7 @@ def test_exporta_certificados_csv_and_xlsx_hold_every_match(
     assert xlsx.nombreArchivo == "certificados.xlsx"
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.archivoBase64)).active
     values = [list(row) for row in sheet.iter_rows(values_only=True)]
-    assert values[0][:3] == ["institucion", "campus", "nombre"]
+    assert values[0][:3] == ["INSTITUCION", "CAMPUS", "NOMBRE"]
     assert [row[6] for row in values[1:]] == ["FC-2"]
     assert fake.calls[-1][1] == (
         dto.FiltroCertificados(curp="CURP000000HDFAAA02"),
@@ -260,5 +260,5 @@ def test_concluye_pruebas_after_ten_accepted_with_xml_and_zip(
         2, tuple(dto.ArchivoDetalle(f"{i}.xml", f"FC-{i}", dto.EstatusArchivo.CORRECTO) for i in range(9))
     )
     r = client.service.concluyePruebas(autenticacion=auth)
-    assert (r.estatus, r.mensaje) == ("CONCLUIDO", "Fase de pruebas concluida.")
+    assert (r.estatus, r.mensaje) == ("CONCLUIDAS", "Fase de pruebas concluida.")
     assert fake.pruebas_concluidas == {"090001"}
