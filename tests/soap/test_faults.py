@@ -256,3 +256,11 @@ def test_exporting_by_institution_as_an_ipes_user_is_solicitud_invalida(
         ),
     )
     assert (code, typed.codigo) == ("Client.SolicitudInvalida", "SolicitudInvalida")
+
+
+def test_concluding_tests_outside_the_test_environment_is_solicitud_invalida(
+    client: zeep.Client, auth: dict, fake: FakeMec
+) -> None:
+    fake.ambiente_pruebas = False
+    code, typed, _ = fault_of(client, lambda: client.service.concluyePruebas(autenticacion=auth))
+    assert (code, typed.codigo) == ("Client.SolicitudInvalida", "SolicitudInvalida")
