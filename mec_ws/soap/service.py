@@ -282,7 +282,7 @@ def build_service(t: WireTypes, error_mec: type[ComplexModel]) -> type[ServiceBa
 
         @operation(t.cargaProgramaEstudios_in, t.cargaProgramaEstudiosResponse, error_mec)
         def cargaProgramaEstudios(ctx, autenticacion, nombreArchivo, archivoBase64):
-            """Carga y valida de inmediato un programa de estudios (XML)."""
+            """Carga y valida de inmediato un programa de estudios, en XML o en XLSX."""
             r = services_of(ctx).carga_programa_estudios(
                 login(ctx, autenticacion), text(nombreArchivo), binary(archivoBase64)
             )

@@ -277,7 +277,6 @@ class WireTypes:
 
         # --- request fields (after autenticacion) and responses, one pair per operation --------
         auth = ("autenticacion", required(self.Autenticacion))
-        archivo = required(ByteArray, "Contenido del archivo, en base64.")
 
         self.cargaCertificados_in: list[Field] = [
             auth,
@@ -470,7 +469,14 @@ class WireTypes:
         self.cargaProgramaEstudios_in: list[Field] = [
             auth,
             ("nombreArchivo", required(Unicode)),
-            ("archivoBase64", archivo),
+            (
+                "archivoBase64",
+                required(
+                    ByteArray,
+                    "El programa de estudios en XML o en XLSX (hoja de cálculo con las columnas "
+                    "documentadas); el tipo se decide por el contenido, no por el nombre.",
+                ),
+            ),
         ]
         self.cargaProgramaEstudiosResponse = complex_type(
             tns,
