@@ -1,5 +1,7 @@
 """End to end: ``mec-ws demo`` → a real ``mec-ws serve`` (gunicorn + embedded worker) →
-``client_examples/journey.py`` over HTTP → ``mec-ws verify`` of the downloaded certificate.
+``client_examples/journey.py`` over HTTP (upload, status, result, query, XML and PDF download,
+CSV/XLSX export, cancellation request) → ``GET /salud`` and ``GET /verificacion/<folioDigital>`` on
+the same server → ``mec-ws verify`` of the downloaded certificate.
 
 Runs on a fresh SQLite file, and also on PostgreSQL (a throw-away schema, passed to the server
 through ``search_path`` in the URL) when ``MEC_TEST_DATABASE_URL`` is set.
@@ -7,18 +9,25 @@ through ``search_path`` in the URL) when ``MEC_TEST_DATABASE_URL`` is set.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENT_EXAMPLES = ROOT / "client_examples"
@@ -48,6 +57,16 @@ def run(
     return subprocess.run(
         [str(a) for a in args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+def http_get(url: str) -> tuple[int, str, bytes]:
+    """``(status, Content-Type, body)`` of a GET, error statuses included."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:  # noqa: S310 - our own local server
+            return resp.status, resp.headers.get("Content-Type", ""), resp.read()
+    except urllib.error.HTTPError as err:
+        with err:
+            return err.code, err.headers.get("Content-Type", ""), err.read()
 
 
 def wait_for_wsdl(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
@@ -116,6 +135,7 @@ def test_journey_against_a_real_server(database_url: str, tmp_path: Path):
     credentials = demo_dir / "credenciales.txt"
     assert "MEC_PASSWORD=" in credentials.read_text(encoding="utf-8")
 
+    base = f"http://127.0.0.1:{port}"
     with serving(env, tmp_path, port) as log:
         journey = run(
             [
@@ -137,20 +157,74 @@ def test_journey_against_a_real_server(database_url: str, tmp_path: Path):
             env,
             tmp_path,
         )
+        # the folio digital of each accepted certificate, as step 5 lists them
+        folios_digitales = dict(
+            re.findall(r"^    (\S+)  VIGENTE  .+  folio digital (\S+)$", journey.stdout, re.M)
+        )
+        salud = http_get(f"{base}/salud")
+        pages = {fc: http_get(f"{base}/verificacion/{fd}") for fc, fd in folios_digitales.items()}
+        as_json = {
+            fc: http_get(f"{base}/verificacion/{fd}?formato=json") for fc, fd in folios_digitales.items()
+        }
         server_log = log.read_text(errors="replace")
     assert journey.returncode == 0, journey.stdout + journey.stderr + server_log
     out = journey.stdout
-    assert "[1/6]" in out and "ACEPTADO: Programa de estudios registrado" in out
+    assert "[1/10]" in out and "ACEPTADO: Programa de estudios registrado" in out
     assert "RECIBIDO" in out
     assert "lote 1, intento 1" in out
     assert "resultado.csv y 10 certificado(s) sellado(s)" in out
     assert "10 certificado(s) aceptado(s)" in out
+    assert re.search(r"^  CSV: \S+certificados-[0-9-]+\.csv \(\d+ bytes, 10 fila\(s\)\)$", out, re.M), out
+    assert re.search(r"^  XLSX: \S+certificados-[0-9-]+\.xlsx \(\d+ bytes\)$", out, re.M), out
     assert "Recorrido completo: lote 1 ACEPTADO, 10 certificado(s)" in out
     assert "Traceback" not in journey.stderr + server_log
 
-    downloaded = sorted((tmp_path / "descargas").glob("*.xml"))
+    # solicitaCancelacion (step 9), then consultaCertificados of that certificate (step 10)
+    assert len(folios_digitales) == 10, out
+    requested = re.search(r"^  (\S+): CANCELACION_SOLICITADA; surte efecto (.+)$", out, re.M)
+    assert requested, out
+    cancelado, efectiva = requested.group(1), datetime.fromisoformat(requested.group(2))
+    assert cancelado in folios_digitales
+    assert timedelta(hours=47) < efectiva - datetime.now(UTC) <= timedelta(hours=48)
+    after = out.partition("[10/10]")[2]
+    assert f"\n  {cancelado}: CANCELACION_SOLICITADA\n" in after, out
+    assert f"{cancelado} CANCELACION_SOLICITADA" in out.rpartition("Recorrido completo")[2]
+
+    # the public pages of the same server
+    status, content_type, body = salud
+    assert status == 200 and content_type.startswith("application/json"), salud
+    assert json.loads(body)["baseDatos"] is True
+    for folio_control, (status, content_type, body) in pages.items():
+        assert status == 200 and content_type.startswith("text/html"), (folio_control, status, content_type)
+        page = body.decode("utf-8")
+        word = "CANCELACIÓN SOLICITADA" if folio_control == cancelado else "VIGENTE"
+        assert f"Estatus: <strong>{word}</strong>" in page, page
+        assert folios_digitales[folio_control] in page
+    for folio_control, (status, _, body) in as_json.items():
+        assert status == 200
+        wanted = "CANCELACION_SOLICITADA" if folio_control == cancelado else "VIGENTE"
+        assert json.loads(body)["estatus"] == wanted
+
+    # the saved files: XML, PDF, the CSV and XLSX exports (taken before the cancellation)
+    descargas = tmp_path / "descargas"
+    downloaded = sorted(descargas.glob("*.xml"))
     assert len(downloaded) == 1
-    assert (tmp_path / "descargas" / "resultado-lote-1.zip").is_file()
+    assert (descargas / "resultado-lote-1.zip").is_file()
+    pdfs = sorted(descargas.glob("*.pdf"))
+    assert [p.stem for p in pdfs] == [downloaded[0].stem]
+    assert pdfs[0].read_bytes().startswith(b"%PDF")
+    (csv_path,) = descargas.glob("certificados-*.csv")
+    rows = list(csv.DictReader(io.StringIO(csv_path.read_bytes().decode("utf-8-sig"), newline="")))
+    assert len(rows) == 10
+    assert {r["FOLIO PAGO"] for r in rows} == {"DEMO-0001"} and {r["ESTATUS"] for r in rows} == {"VIGENTE"}
+    assert {r["FOLIO CONTROL"] for r in rows} == set(folios_digitales)
+    assert {r["FOLIO DIGITAL"] for r in rows} == set(folios_digitales.values())
+    (xlsx_path,) = descargas.glob("certificados-*.xlsx")
+    workbook = load_workbook(xlsx_path, read_only=True)
+    try:
+        assert sum(1 for _ in workbook.worksheets[0].iter_rows(min_row=2, values_only=True)) == 10
+    finally:
+        workbook.close()
     verify = run([*MEC_WS, "verify", "--sep-cer", demo_dir / "sep.cer", downloaded[0]], env, tmp_path)
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert "VÁLIDO" in verify.stdout and "NO VÁLIDO" not in verify.stdout
