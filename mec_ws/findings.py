@@ -187,7 +187,10 @@ CODES: dict[str, tuple[str, str]] = {
         "programa",
         "El elemento raíz no es ProgramaEstudios en el espacio de nombres de programas.",
     ),
-    "PROGRAMA_XSD_INVALIDO": ("programa", "El programa de estudios no cumple con el esquema XSD (programa 1.0)."),
+    "PROGRAMA_XSD_INVALIDO": (
+        "programa",
+        "El programa de estudios no cumple con el esquema XSD (programa 1.0).",
+    ),
     "PROGRAMA_DATO_FALTANTE": ("programa", "Falta un dato obligatorio del programa de estudios."),
     "PROGRAMA_VALOR_INVALIDO": ("programa", "Un dato del programa de estudios no tiene un valor válido."),
     "PROGRAMA_ID_INVALIDO": (
