@@ -10,62 +10,14 @@ import pytest
 
 from mec_ws import errors
 from mec_ws.services.dto import EstatusCertificado, FiltroCertificados, FormatoCertificado
-from models import Batch, BatchKind, Certificate, FolioPago
-from tests.services.world import World
+from models import Certificate
+from tests.services.world import World, add_certificate
 
 _seq = itertools.count(1)
 
 
-def _cert(
-    world: World,
-    folio_control: str,
-    *,
-    fecha_carga: datetime,
-    institution_id: str = "000001",
-    campus_id: str = "000101",
-    curp: str = "AAAA000101HDFBBB01",
-    fecha_expedicion: date = date(2024, 7, 12),
-    estatus: EstatusCertificado = EstatusCertificado.VIGENTE,
-) -> Certificate:
-    n = next(_seq)
-    with world.sessions() as s:
-        folio = FolioPago(folio=f"Q-{n:05d}", institution_id=institution_id, cantidad=1)
-        s.add(folio)
-        s.flush()
-        batch = Batch(
-            folio_id=folio.id,
-            institution_id=institution_id,
-            intento=1,
-            nombre_archivo="a.xml",
-            stored_path="lotes/x.bin",
-            sha256=f"{n:064d}",
-            size_bytes=1,
-            kind=BatchKind.XML,
-            received_at=fecha_carga,
-        )
-        s.add(batch)
-        s.flush()
-        cert = Certificate(
-            institution_id=institution_id,
-            campus_id=campus_id,
-            folio_pago=folio.folio,
-            batch_id=batch.numero_lote,
-            folio_control=folio_control,
-            folio_digital=f"00000000-0000-4000-8000-{n:012d}",
-            curp=curp,
-            nombre_completo=f"ALUMNO {n}",
-            carrera="LICENCIATURA EN DERECHO",
-            id_carrera="1021",
-            clave_plan="2019",
-            lugar_expedicion="CIUDAD DE MÉXICO",
-            fecha_expedicion=fecha_expedicion,
-            fecha_carga=fecha_carga,
-            estatus=estatus,
-            stamped_xml=f"<Dec folioControl='{folio_control}'/>".encode(),
-        )
-        s.add(cert)
-        s.commit()
-        return cert
+def _cert(world: World, folio_control: str, **kwargs: object) -> Certificate:
+    return add_certificate(world, folio_control, folio_prefix="Q-", **kwargs)  # type: ignore[arg-type]
 
 
 T = datetime(2025, 6, 10, 17, 0, tzinfo=UTC)

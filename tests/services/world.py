@@ -11,8 +11,9 @@ import io
 import itertools
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import Engine
@@ -23,7 +24,7 @@ from mec_ws.batches.worker import Worker, WorkerOptions
 from mec_ws.certificate import efirma
 from mec_ws.config import Settings
 from mec_ws.services.app import MecApp
-from mec_ws.services.dto import Principal
+from mec_ws.services.dto import EstatusCertificado, Principal
 from mec_ws.services.registry_source import save_program
 from mec_ws.testdata.factory import (
     FIXED_NOW,
@@ -35,7 +36,18 @@ from mec_ws.testdata.factory import (
     to_bytes,
 )
 from mec_ws.testdata.pki import default_pki, key_to_pem
-from models import Campus, FolioPago, Institution, Officer, SepStampKey, TrustedCA, User
+from models import (
+    Batch,
+    BatchKind,
+    Campus,
+    Certificate,
+    FolioPago,
+    Institution,
+    Officer,
+    SepStampKey,
+    TrustedCA,
+    User,
+)
 
 PASSWORD = "secreto-de-prueba"
 _folios = itertools.count(1)
@@ -188,3 +200,67 @@ def build_world(engine: Engine, data_dir: Path, *, with_stamp_key: bool = True) 
     clock = Clock()
     app = MecApp(settings, sessions, clock=clock)
     return World(settings, sessions, clock, app, scenario, other, ipes, other_user, operator)
+
+
+class StampedDocument(Protocol):
+    xml: bytes
+    folio_digital: str
+
+
+_cert_seq = itertools.count(1)
+
+
+def add_certificate(
+    world: World,
+    folio_control: str,
+    *,
+    fecha_carga: datetime,
+    institution_id: str = "000001",
+    campus_id: str = "000101",
+    curp: str = "AAAA000101HDFBBB01",
+    fecha_expedicion: date = date(2024, 7, 12),
+    estatus: EstatusCertificado = EstatusCertificado.VIGENTE,
+    nombre: str | None = None,
+    document: StampedDocument | None = None,
+    folio_prefix: str = "C-",
+) -> Certificate:
+    """An accepted certificate row (its own folio de pago and batch); ``document`` gives real XML."""
+    n = next(_cert_seq)
+    with world.sessions() as s:
+        folio = FolioPago(folio=f"{folio_prefix}{n:05d}", institution_id=institution_id, cantidad=1)
+        s.add(folio)
+        s.flush()
+        batch = Batch(
+            folio_id=folio.id,
+            institution_id=institution_id,
+            intento=1,
+            nombre_archivo="a.xml",
+            stored_path="lotes/x.bin",
+            sha256=f"{n:064d}",
+            size_bytes=1,
+            kind=BatchKind.XML,
+            received_at=fecha_carga,
+        )
+        s.add(batch)
+        s.flush()
+        cert = Certificate(
+            institution_id=institution_id,
+            campus_id=campus_id,
+            folio_pago=folio.folio,
+            batch_id=batch.numero_lote,
+            folio_control=folio_control,
+            folio_digital=document.folio_digital if document else f"00000000-0000-4000-8000-{n:012d}",
+            curp=curp,
+            nombre_completo=nombre or f"ALUMNO {n}",
+            carrera="LICENCIATURA EN DERECHO",
+            id_carrera="1021",
+            clave_plan="2019",
+            lugar_expedicion="CIUDAD DE MÉXICO",
+            fecha_expedicion=fecha_expedicion,
+            fecha_carga=fecha_carga,
+            estatus=estatus,
+            stamped_xml=document.xml if document else f"<Dec folioControl='{folio_control}'/>".encode(),
+        )
+        s.add(cert)
+        s.commit()
+        return cert
