@@ -11,11 +11,13 @@ credits are decimal text; status columns are ``StrEnum`` values (``mec_ws.servic
 from models.base import NAMING_CONVENTION, Base, UtcDateTime, utcnow
 from models.batches import MAX_ATTEMPTS, Batch, BatchFile, BatchKind, FolioPago, WorkerHeartbeat
 from models.certificates import CancellationRequest, Certificate, Document, EstatusCancelacion
+from models.portal import ActivationToken, EstatusRegistro, RegistrationRequest
 from models.programs import ProgramCampusRow, ProgramSubjectRow, StudyProgramRow
 from models.registry import Campus, Institution, Officer, SepStampKey, TrustedCA, User
 
 __all__ = [
     "MAX_ATTEMPTS",
+    "ActivationToken",
     "NAMING_CONVENTION",
     "Base",
     "Batch",
@@ -26,11 +28,13 @@ __all__ = [
     "Certificate",
     "Document",
     "EstatusCancelacion",
+    "EstatusRegistro",
     "FolioPago",
     "Institution",
     "Officer",
     "ProgramCampusRow",
     "ProgramSubjectRow",
+    "RegistrationRequest",
     "SepStampKey",
     "StudyProgramRow",
     "TrustedCA",

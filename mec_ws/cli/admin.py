@@ -32,7 +32,8 @@ from mec_ws import catalogs, db, passwords
 from mec_ws.certificate import efirma
 from mec_ws.config import Settings
 from mec_ws.errors import MecError
-from mec_ws.services import auth, cancellation
+from mec_ws.services import auth, cancellation, registry_admin
+from mec_ws.services.registry_admin import AdminError
 from models import (
     Campus,
     FolioPago,
@@ -45,13 +46,6 @@ from models import (
 
 MEXICO_CITY = ZoneInfo("America/Mexico_City")
 KEYS_DIR = "keys"
-
-
-class AdminError(MecError):
-    """A mistake in an administration command (printed, exit status 2)."""
-
-    codigo = "Administracion"
-    cliente = True
 
 
 # --- plumbing -----------------------------------------------------------------------------------
@@ -132,28 +126,14 @@ def _load_cert(path: str) -> x509.Certificate:
 
 def cmd_add_institution(args: argparse.Namespace) -> int:
     with _session() as (s, _):
-        if s.get(Institution, args.id) is not None:
-            raise AdminError(f"la institución {args.id} ya está registrada.")
-        s.add(Institution(id=args.id, name=args.nombre))
+        registry_admin.add_institution(s, args.id, args.nombre)
     print(f"Institución {args.id} registrada: {args.nombre}.")
     return 0
 
 
 def cmd_add_campus(args: argparse.Namespace) -> int:
-    if not catalogs.is_known("entidad_federativa", args.state):
-        raise AdminError(
-            f"--state debe ser una clave de entidad federativa 01–32 (se recibió {args.state!r})."
-        )
     with _session() as (s, _):
-        _institution(s, args.institution_id)
-        existing = s.get(Campus, args.campus_id)
-        if existing is not None:
-            raise AdminError(
-                f"el campus {args.campus_id} ya está registrado (institución {existing.institution_id})."
-            )
-        s.add(
-            Campus(id=args.campus_id, institution_id=args.institution_id, name=args.nombre, state=args.state)
-        )
+        registry_admin.add_campus(s, args.institution_id, args.campus_id, args.nombre, args.state)
     print(f"Campus {args.campus_id} registrado para la institución {args.institution_id}: {args.nombre}.")
     return 0
 
@@ -211,20 +191,10 @@ def cmd_add_officer(args: argparse.Namespace) -> int:
 
 def cmd_add_user(args: argparse.Namespace) -> int:
     password = _read_secret(f"Contraseña para {args.username}: ", confirm=True)
-    if len(password) < 8:
-        raise AdminError("la contraseña debe tener al menos 8 caracteres.")
+    registry_admin.check_password(password)
     with _session() as (s, _):
-        if args.institution:
-            _institution(s, args.institution)
-        if s.scalars(select(User).where(User.username == args.username)).first() is not None:
-            raise AdminError(f"el usuario {args.username} ya existe.")
-        s.add(
-            User(
-                username=args.username,
-                password_hash=passwords.hash_password(password),
-                institution_id=args.institution,
-                is_operator=bool(args.operator),
-            )
+        registry_admin.add_user(
+            s, args.username, institution_id=args.institution, operator=bool(args.operator), password=password
         )
     role = "operador de la SEP" if args.operator else f"institución {args.institution}"
     print(f"Usuario {args.username} creado ({role}).")
@@ -239,14 +209,17 @@ def cmd_unlock_user(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_add_folio(args: argparse.Namespace) -> int:
-    if args.count < 1:
-        raise AdminError("--count debe ser al menos 1.")
+def cmd_disable_user(args: argparse.Namespace) -> int:
     with _session() as (s, _):
-        _institution(s, args.institution)
-        if s.scalars(select(FolioPago).where(FolioPago.folio == args.folio)).first() is not None:
-            raise AdminError(f"el folio de pago {args.folio} ya existe.")
-        s.add(FolioPago(folio=args.folio, institution_id=args.institution, cantidad=args.count))
+        registry_admin.set_disabled(s, args.username, not args.habilitar)
+    estado = "habilitado" if args.habilitar else "deshabilitado (no puede iniciar sesión por SOAP ni en el portal)"
+    print(f"Usuario {args.username} {estado}.")
+    return 0
+
+
+def cmd_add_folio(args: argparse.Namespace) -> int:
+    with _session() as (s, _):
+        registry_admin.add_folio(s, args.folio, args.institution, args.count)
     print(
         f"Folio de pago {args.folio} registrado para la institución {args.institution}: "
         f"{args.count} certificado(s)."
@@ -306,29 +279,15 @@ def cmd_pruebas(_args: argparse.Namespace) -> int:
 
 
 def cmd_trust_ca(args: argparse.Namespace) -> int:
-    try:
-        certs = efirma.load_certificates(_read_file(args.file))
-    except ValueError as exc:
-        raise AdminError(f"{args.file}: {exc}") from None
-    not_ca = [c for c in certs if not efirma.is_ca(c)]
-    if not_ca:
-        raise AdminError(
-            f"{args.file}: {len(not_ca)} certificado(s) no son de una autoridad certificadora "
-            f"(basicConstraints CA): {', '.join(c.subject.rfc4514_string() for c in not_ca)}."
-        )
-    added = 0
+    data = _read_file(args.file)
     with _session() as (s, _):
-        for cert in certs:
-            der = cert.public_bytes(serialization.Encoding.DER)
-            digest = hashlib.sha256(der).hexdigest()
-            subject = cert.subject.rfc4514_string()
-            if s.scalars(select(TrustedCA).where(TrustedCA.sha256 == digest)).first() is not None:
-                print(f"Ya era de confianza: {subject}")
-                continue
-            s.add(TrustedCA(der=der, subject=subject, sha256=digest, not_after=cert.not_valid_after_utc))
-            added += 1
-            print(f"De confianza: {subject} (vigente hasta {_local(cert.not_valid_after_utc)})")
-    print(f"{added} certificado(s) de AC agregado(s).")
+        results = registry_admin.trust_ca(s, data, source=args.file)
+    for r in results:
+        if r.added:
+            print(f"De confianza: {r.subject} (vigente hasta {_local(r.not_after)})")
+        else:
+            print(f"Ya era de confianza: {r.subject}")
+    print(f"{sum(r.added for r in results)} certificado(s) de AC agregado(s).")
     return 0
 
 
@@ -540,6 +499,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     decision.add_argument("--withdraw", metavar="FOLIO", help="retira la solicitud del folio de control")
     p.add_argument("--institution", metavar="ID", help="limita a una institución")
     p.add_argument("--por", metavar="NOMBRE", help="quién decide (por omisión, el usuario del sistema)")
+
+    p = add("disable-user", "deshabilita un usuario (o lo habilita de nuevo con --habilitar)", cmd_disable_user)
+    p.add_argument("username", metavar="USERNAME", help="nombre de usuario")
+    p.add_argument("--habilitar", action="store_true", help="lo habilita de nuevo")
 
     p = add("unlock-user", "desbloquea un usuario bloqueado por intentos fallidos", cmd_unlock_user)
     p.add_argument("username", metavar="USERNAME", help="nombre de usuario")

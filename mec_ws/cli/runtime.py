@@ -147,6 +147,7 @@ def _gunicorn_app(settings: Settings, options: dict[str, Any]) -> Any:
                 self.cfg.set(key, value)
 
         def load(self) -> Callable[..., Any]:
+            from mec_ws.portal import portal_routes
             from mec_ws.services.app import MecApp
             from mec_ws.web.health import PATH as HEALTH_PATH
             from mec_ws.web.health import health_app
@@ -158,6 +159,7 @@ def _gunicorn_app(settings: Settings, options: dict[str, Any]) -> Any:
             routes = {
                 VERIFICATION_PREFIX: verification_app(services.sessions),
                 HEALTH_PATH: health_app(services.sessions),
+                **portal_routes(services, settings),
             }
             return make_wsgi_app(services, settings, routes)
 
@@ -249,7 +251,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "serve",
         help="ejecuta el servicio SOAP (gunicorn) con un trabajador de lotes integrado",
         description=(
-            "Ejecuta el servicio SOAP, la página de verificación y /salud en gunicorn. Por omisión "
+            "Ejecuta el servicio SOAP, el portal web (/portal/), la página de verificación y /salud en gunicorn. Por omisión "
             "también un trabajador de lotes supervisado (se reinicia si termina)."
         ),
     )

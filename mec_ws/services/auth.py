@@ -22,6 +22,7 @@ MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 MEXICO_CITY = ZoneInfo("America/Mexico_City")
 MENSAJE_AUTENTICACION = "Usuario o contraseña incorrectos."
+MENSAJE_DESHABILITADA = "La cuenta está deshabilitada; pida a la SEP que la habilite."
 
 
 def _require_aware(now: datetime) -> None:
@@ -64,6 +65,9 @@ def authenticate(session: Session, usuario: str, password: str, *, now: datetime
         if locked and until is not None:
             raise CuentaBloqueada(_locked_message(until))
         raise Autenticacion(MENSAJE_AUTENTICACION)
+    if user.disabled:  # told only to whoever knows the password
+        session.rollback()
+        raise Autenticacion(MENSAJE_DESHABILITADA)
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
@@ -77,6 +81,19 @@ def authenticate(session: Session, usuario: str, password: str, *, now: datetime
     )
     session.commit()
     return principal
+
+
+def active_principal(session: Session, user_id: int) -> Principal | None:
+    """The identity of a logged-in user, or None when the account is gone or disabled since."""
+    user = session.get(User, user_id)
+    if user is None or user.disabled:
+        return None
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        institution_id=user.institution_id,
+        is_operator=user.is_operator,
+    )
 
 
 def unlock(session: Session, username: str) -> bool:
