@@ -139,8 +139,6 @@ def create_app(mec: MecApp, settings: Settings, *, secret_key: str | None = None
     )
     app.jinja_env.autoescape = True
     app.jinja_env.filters["local"] = local
-    CSRFProtect(app)
-
     @app.before_request
     def load_user() -> Response | None:
         g.services = mec
@@ -166,6 +164,14 @@ def create_app(mec: MecApp, settings: Settings, *, secret_key: str | None = None
         if request.endpoint != "ipes.avance":  # polling the progress is not activity
             session["seen"] = now
         return None
+
+    @app.before_request
+    def refuse_too_large() -> None:
+        """An over-limit upload is refused from its Content-Length, before any byte is read."""
+        if (request.content_length or 0) > app.config["MAX_CONTENT_LENGTH"]:
+            raise RequestEntityTooLarge()
+
+    CSRFProtect(app)  # after load_user: a refused POST still renders with the user's menu
 
     @app.after_request
     def headers(response: Response) -> Response:
