@@ -17,8 +17,8 @@ from models.registry import Campus, Institution, Officer, SepStampKey, TrustedCA
 
 __all__ = [
     "MAX_ATTEMPTS",
-    "ActivationToken",
     "NAMING_CONVENTION",
+    "ActivationToken",
     "Base",
     "Batch",
     "BatchFile",

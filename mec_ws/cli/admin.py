@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import hashlib
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -28,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mec_ws import catalogs, db, passwords
+from mec_ws import catalogs, db
 from mec_ws.certificate import efirma
 from mec_ws.config import Settings
 from mec_ws.errors import MecError
@@ -41,7 +40,6 @@ from models import (
     Officer,
     SepStampKey,
     TrustedCA,
-    User,
 )
 
 MEXICO_CITY = ZoneInfo("America/Mexico_City")
@@ -212,7 +210,9 @@ def cmd_unlock_user(args: argparse.Namespace) -> int:
 def cmd_disable_user(args: argparse.Namespace) -> int:
     with _session() as (s, _):
         registry_admin.set_disabled(s, args.username, not args.habilitar)
-    estado = "habilitado" if args.habilitar else "deshabilitado (no puede iniciar sesión por SOAP ni en el portal)"
+    estado = (
+        "habilitado" if args.habilitar else "deshabilitado (no puede iniciar sesión por SOAP ni en el portal)"
+    )
     print(f"Usuario {args.username} {estado}.")
     return 0
 
@@ -500,7 +500,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--institution", metavar="ID", help="limita a una institución")
     p.add_argument("--por", metavar="NOMBRE", help="quién decide (por omisión, el usuario del sistema)")
 
-    p = add("disable-user", "deshabilita un usuario (o lo habilita de nuevo con --habilitar)", cmd_disable_user)
+    p = add(
+        "disable-user", "deshabilita un usuario (o lo habilita de nuevo con --habilitar)", cmd_disable_user
+    )
     p.add_argument("username", metavar="USERNAME", help="nombre de usuario")
     p.add_argument("--habilitar", action="store_true", help="lo habilita de nuevo")
 

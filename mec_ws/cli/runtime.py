@@ -251,8 +251,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "serve",
         help="ejecuta el servicio SOAP (gunicorn) con un trabajador de lotes integrado",
         description=(
-            "Ejecuta el servicio SOAP, el portal web (/portal/), la página de verificación y /salud en gunicorn. Por omisión "
-            "también un trabajador de lotes supervisado (se reinicia si termina)."
+            "Ejecuta el servicio SOAP, el portal web (/portal/), la página de verificación y /salud "
+            "en gunicorn. Por omisión también un trabajador de lotes supervisado (se reinicia si termina)."
         ),
     )
     serve.add_argument("--host", default="127.0.0.1", help="dirección donde escuchar (por omisión 127.0.0.1)")

@@ -139,6 +139,7 @@ def create_app(mec: MecApp, settings: Settings, *, secret_key: str | None = None
     )
     app.jinja_env.autoescape = True
     app.jinja_env.filters["local"] = local
+
     @app.before_request
     def load_user() -> Response | None:
         g.services = mec

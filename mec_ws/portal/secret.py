@@ -7,7 +7,7 @@ import os
 import secrets
 from pathlib import Path
 
-SECRET_FILE = "portal-secret"
+SECRET_FILE = "portal-secret"  # noqa: S105 - a file name, not a secret
 ENV = "MEC_PORTAL_SECRET"
 MIN_LENGTH = 32
 

@@ -76,8 +76,10 @@ def instituciones() -> Any:
             inst, campus, nombre = _field("institucion", 20), _field("campus", 20), _field("nombre")
             return _act(
                 "sep.instituciones",
-                lambda s: f"Campus {registry_admin.add_campus(s, inst, campus, nombre, _field('entidad', 2)).id} "
-                f"registrado para la institución {inst}.",
+                lambda s: (
+                    f"Campus {registry_admin.add_campus(s, inst, campus, nombre, _field('entidad', 2)).id} "
+                    f"registrado para la institución {inst}."
+                ),
             )
         clave, nombre = _field("clave", 20), _field("nombre")
         return _act(
@@ -86,7 +88,10 @@ def instituciones() -> Any:
         )
     with services().sessions() as s:
         rows = registry_admin.list_institutions(s)
-        data = [(i.id, i.name, i.pruebas_concluidas_at, [(c.id, c.name, c.state) for c in i.campuses]) for i in rows]
+        data = [
+            (i.id, i.name, i.pruebas_concluidas_at, [(c.id, c.name, c.state) for c in i.campuses])
+            for i in rows
+        ]
     return _page("sep/instituciones.html", instituciones=data, entidades=catalogs.load("entidad_federativa"))
 
 
@@ -110,8 +115,10 @@ def usuarios() -> Any:
             off = accion == "deshabilitar"
             return _act(
                 "sep.usuarios",
-                lambda s: f"Usuario {registry_admin.set_disabled(s, username, off).username} "
-                + ("deshabilitado." if off else "habilitado."),
+                lambda s: (
+                    f"Usuario {registry_admin.set_disabled(s, username, off).username} "
+                    + ("deshabilitado." if off else "habilitado.")
+                ),
             )
         operador = request.form.get("operador") == "1"
         inst = None if operador else _field("institucion", 20)
@@ -154,8 +161,10 @@ def folios() -> Any:
             cantidad = 0
         return _act(
             "sep.folios",
-            lambda s: f"Folio de pago {registry_admin.add_folio(s, folio, inst, cantidad).folio} registrado "
-            f"para la institución {inst}: {cantidad} certificado(s).",
+            lambda s: (
+                f"Folio de pago {registry_admin.add_folio(s, folio, inst, cantidad).folio} registrado "
+                f"para la institución {inst}: {cantidad} certificado(s)."
+            ),
         )
     with services().sessions() as s:
         rows = [
@@ -176,10 +185,12 @@ def registros() -> Any:
             numero = 0
         if request.form.get("accion") == "rechazar":
             motivo = _field("motivo", 1000)
-            return _act(
-                "sep.registros",
-                lambda s: f"Solicitud {registration.reject(s, numero, motivo, by=who().username, now=services().clock()).id} rechazada.",
-            )
+
+            def reject(s: Session) -> str:
+                done = registration.reject(s, numero, motivo, by=who().username, now=services().clock())
+                return f"Solicitud {done.id} rechazada."
+
+            return _act("sep.registros", reject)
         username = _field("usuario", 100)
 
         def approve(s: Session) -> str:
@@ -220,15 +231,17 @@ def registros() -> Any:
 def cancelaciones() -> Any:
     if request.method == "POST":
         folio, inst = _field("folioControl", 100), _field("institucion", 20) or None
-        if request.form.get("accion") == "retirar":
-            return _act(
-                "sep.cancelaciones",
-                lambda s: f"Solicitud retirada: el certificado {cancellation.withdraw(s, folio, inst, now=services().clock(), by=who().username).folio_control} sigue VIGENTE.",
-            )
-        return _act(
-            "sep.cancelaciones",
-            lambda s: f"Cancelación aplicada: el certificado {cancellation.approve(s, folio, inst, now=services().clock(), by=who().username).folio_control} queda CANCELADO.",
-        )
+        withdraw = request.form.get("accion") == "retirar"
+
+        def decide(s: Session) -> str:
+            # the same service functions as `mec-ws admin cancellations --approve/--withdraw`
+            act = cancellation.withdraw if withdraw else cancellation.approve
+            done = act(s, folio, inst, now=services().clock(), by=who().username)
+            if withdraw:
+                return f"Solicitud retirada: el certificado {done.folio_control} sigue VIGENTE."
+            return f"Cancelación aplicada: el certificado {done.folio_control} queda CANCELADO."
+
+        return _act("sep.cancelaciones", decide)
     motivos = catalogs.load("motivo_cancelacion")
     with services().sessions() as s:
         rows = [

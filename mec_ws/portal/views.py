@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from mec_ws.catalogs import load as load_catalog
@@ -61,7 +61,9 @@ def _date(field: str) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise SolicitudInvalida(f"{field}: escriba la fecha como AAAA-MM-DD (se recibió «{raw[:20]}»).") from None
+        raise SolicitudInvalida(
+            f"{field}: escriba la fecha como AAAA-MM-DD (se recibió «{raw[:20]}»)."
+        ) from None
 
 
 def _text(field: str) -> str | None:
@@ -90,8 +92,7 @@ def login() -> Any:
             session["uid"] = principal.user_id
             session["seen"] = services().clock().timestamp()
             return redirect(url_for("sep.index") if principal.is_operator else url_for("ipes.inicio"))
-    status = 401 if error else 200
-    return render_template("login.html", error=error, usuario=usuario, expired=g.expired), status
+    return render_template("login.html", error=error, usuario=usuario, expired=g.expired)
 
 
 @ipes.route("/salir", methods=["POST"])
@@ -128,7 +129,9 @@ def carga() -> Any:
         finally:
             if upload is not None:
                 upload.close()
-    return render_template("carga.html", result=result, error=error, folio=folio), 200 if error is None else 422
+    return render_template(
+        "carga.html", result=result, error=error, folio=folio
+    ), 200 if error is None else 422
 
 
 # --- Estatus Carga Certificados ---------------------------------------------------------------
@@ -201,7 +204,18 @@ def consulta() -> Any:
         pagina = max(1, int(request.args.get("pagina") or 1))
     except ValueError:
         pagina = 1
-    searched = any(request.args.get(k) for k in ("buscar", "idInstitucion", "idCampus", "folioPago", "folioControl", "fechaExpedicion", "pagina"))
+    searched = any(
+        request.args.get(k)
+        for k in (
+            "buscar",
+            "idInstitucion",
+            "idCampus",
+            "folioPago",
+            "folioControl",
+            "fechaExpedicion",
+            "pagina",
+        )
+    )
     if searched:
         try:
             page = services().consulta_certificados(who(), _filtro_consulta(), pagina, PAGE_SIZE)
@@ -323,7 +337,9 @@ def solicitar_cancelacion() -> Any:
 def descargas() -> Any:
     from mec_ws.documents.manual import MANUAL_NAME
 
-    return render_template("descargas.html", documentos=services().consulta_documentos(who()), manual=MANUAL_NAME)
+    return render_template(
+        "descargas.html", documentos=services().consulta_documentos(who()), manual=MANUAL_NAME
+    )
 
 
 @ipes.route("/descargas/archivo/<path:nombre>")
@@ -378,7 +394,10 @@ def registro() -> Any:
     numero = None
     if request.method == "POST":
         form = registration.RegistroForm(
-            **{k: (request.form.get(k) or "")[:400] for k in ("clave", "nombre", "rfc", "contacto", "correo", "telefono")}
+            **{
+                k: (request.form.get(k) or "")[:400]
+                for k in ("clave", "nombre", "rfc", "contacto", "correo", "telefono")
+            }
         )
         cer = request.files.get("responsableCer")
         data = cer.read(registration.MAX_CER_BYTES + 1) if cer is not None and cer.filename else b""

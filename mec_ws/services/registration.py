@@ -1,4 +1,4 @@
-""""Registro de IPES": public requests, and the SEP operator's approval or rejection.
+""" "Registro de IPES": public requests, and the SEP operator's approval or rejection.
 
 A request stores what the institution declared and its officer's e.firma certificate (``.cer``);
 nothing else is created until an operator approves it.  Approval creates the institution, its first
@@ -20,7 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mec_ws.certificate import efirma
-from mec_ws.services.registry_admin import AdminError, add_institution, add_user, issue_activation, trusted_cas
+from mec_ws.services.registry_admin import (
+    AdminError,
+    add_institution,
+    add_user,
+    issue_activation,
+    trusted_cas,
+)
 from models import EstatusRegistro, Institution, RegistrationRequest
 
 MAX_CER_BYTES = 64 * 1024
@@ -111,9 +117,13 @@ def submit(session: Session, form: RegistroForm, cer: bytes, *, now: datetime) -
     if cert is not None:
         curp = efirma.subject_curp(cert)
         if efirma.is_ca(cert):
-            errores["responsableCer"] = "Ese es el certificado de una autoridad certificadora, no de una persona."
+            errores["responsableCer"] = (
+                "Ese es el certificado de una autoridad certificadora, no de una persona."
+            )
         elif not curp:
-            errores["responsableCer"] = "El certificado no lleva CURP (serialNumber del sujeto): no es una e.firma."
+            errores["responsableCer"] = (
+                "El certificado no lleva CURP (serialNumber del sujeto): no es una e.firma."
+            )
         elif not efirma.valid_at(cert, now):
             errores["responsableCer"] = "El certificado no está vigente."
     if "clave" not in errores:
@@ -148,7 +158,9 @@ def submit(session: Session, form: RegistroForm, cer: bytes, *, now: datetime) -
 
 
 def requests(session: Session, estatus: EstatusRegistro | None = None) -> Sequence[RegistrationRequest]:
-    query = select(RegistrationRequest).order_by(RegistrationRequest.created_at.desc(), RegistrationRequest.id.desc())
+    query = select(RegistrationRequest).order_by(
+        RegistrationRequest.created_at.desc(), RegistrationRequest.id.desc()
+    )
     if estatus is not None:
         query = query.where(RegistrationRequest.estatus == estatus)
     return session.scalars(query).all()

@@ -106,7 +106,9 @@ def add_user(
     user = User(
         username=username,
         # without a password, a random secret nobody knows: the account can only be activated
-        password_hash=passwords.hash_password(password if password is not None else secrets.token_urlsafe(32)),
+        password_hash=passwords.hash_password(
+            password if password is not None else secrets.token_urlsafe(32)
+        ),
         institution_id=institution_id or None,
         is_operator=operator,
     )
@@ -170,7 +172,9 @@ def trust_ca(session: Session, data: bytes, *, source: str = "archivo") -> list[
         subject = cert.subject.rfc4514_string()
         known = session.scalars(select(TrustedCA).where(TrustedCA.sha256 == digest)).first() is not None
         if not known:
-            session.add(TrustedCA(der=der, subject=subject, sha256=digest, not_after=cert.not_valid_after_utc))
+            session.add(
+                TrustedCA(der=der, subject=subject, sha256=digest, not_after=cert.not_valid_after_utc)
+            )
             session.flush()
         results.append(TrustResult(subject, cert.not_valid_after_utc, added=not known))
     return results
@@ -217,7 +221,11 @@ def issue_activation(session: Session, user: User, *, now: datetime) -> str:
     ):
         old.used_at = now
     token = secrets.token_urlsafe(32)
-    session.add(ActivationToken(user_id=user.id, token_sha256=_digest(token), created_at=now, expires_at=now + ACTIVATION_TTL))
+    session.add(
+        ActivationToken(
+            user_id=user.id, token_sha256=_digest(token), created_at=now, expires_at=now + ACTIVATION_TTL
+        )
+    )
     session.flush()
     return token
 

@@ -67,7 +67,8 @@ def certificate_file(
         cert = session.scalars(query).one_or_none()
         if cert is None:
             raise CertificadoInexistente(
-                f"El certificado con folio digital «{folio_digital[:40]}» no existe o no corresponde a su institución."
+                f"El certificado con folio digital «{folio_digital[:40]}» no existe "
+                "o no corresponde a su institución."
             )
         if formato is FormatoCertificado.PDF:
             url = verification_url(settings, cert.folio_digital)

@@ -15,7 +15,15 @@ from werkzeug.test import encode_multipart
 from mec_ws.portal.app import create_app
 from mec_ws.services.app import MecApp
 from mec_ws.testdata.pki import cert_to_der, cert_to_pem, default_pki, make_ca
-from models import ActivationToken, Certificate, EstatusRegistro, FolioPago, Institution, RegistrationRequest, User
+from models import (
+    ActivationToken,
+    Certificate,
+    EstatusRegistro,
+    FolioPago,
+    Institution,
+    RegistrationRequest,
+    User,
+)
 from tests.portal.conftest import SECRET, Portal
 from tests.services.world import make_zip
 
@@ -67,7 +75,7 @@ def test_broken_upload_shows_findings(portal: Portal) -> None:
     world = portal.world
     folio = world.folio(1)
     c = _ipes(portal)
-    broken = world.certificate(3).replace(b"curp=\"", b"curp=\"X", 1)
+    broken = world.certificate(3).replace(b'curp="', b'curp="X', 1)
     portal.post(c, "/portal/carga", {"folioPago": folio, "archivo": _file(broken, "roto.xml")})
     world.drain()
     status = c.get(f"/portal/estatus?folioPago={folio}").get_data(as_text=True)
@@ -95,12 +103,18 @@ def test_over_limit_upload_gets_the_archivo_invalido_message(portal: Portal) -> 
     c = small.client()
     small.login(c, "ipes1")
     big = b"<a>" + b"x" * (2 * 1024 * 1024) + b"</a>"
-    fields = {"folioPago": world.folio(1), "archivo": FileStorage(io.BytesIO(big), "g.xml"), "csrf_token": small.token(c, "/portal/carga")}
+    fields = {
+        "folioPago": world.folio(1),
+        "archivo": FileStorage(io.BytesIO(big), "g.xml"),
+        "csrf_token": small.token(c, "/portal/carga"),
+    }
     boundary, body = encode_multipart(fields)  # in memory: the test client would spool it to a file
     r = c.post("/portal/carga", data=body, content_type=f"multipart/form-data; boundary={boundary}")
     page = r.get_data(as_text=True)
-    assert r.status_code == 413, page[page.find("<main"):]
-    assert "<code>ArchivoInvalido</code>" in page and "1 MB" in page and "Menú IPES" in page, page[page.find("<main") :]
+    assert r.status_code == 413, page[page.find("<main") :]
+    assert "<code>ArchivoInvalido</code>" in page and "1 MB" in page and "Menú IPES" in page, page[
+        page.find("<main") :
+    ]
 
 
 def test_consulta_paging_export_and_links(portal: Portal) -> None:
@@ -114,8 +128,20 @@ def test_consulta_paging_export_and_links(portal: Portal) -> None:
     assert "Exportar Todo" in page and "Limpiar" in page and 'name="idInstitucion"' not in page
     page = c.get("/portal/consulta?buscar=1").get_data(as_text=True)
     assert "25 certificado(s)" in page and "página 1 de 2" in page
-    for header in ("Institución", "Campus", "Nombre", "CURP", "Carrera", "Folio de Pago", "Folio del Certificado",
-                   "Lugar de Expedición", "Fecha de Expedición", "Estatus", "PDF", "XML"):
+    for header in (
+        "Institución",
+        "Campus",
+        "Nombre",
+        "CURP",
+        "Carrera",
+        "Folio de Pago",
+        "Folio del Certificado",
+        "Lugar de Expedición",
+        "Fecha de Expedición",
+        "Estatus",
+        "PDF",
+        "XML",
+    ):
         assert f'<th scope="col">{header}</th>' in page
     assert page.count("/portal/certificados/") == 40
     page2 = c.get("/portal/consulta?pagina=2").get_data(as_text=True)
@@ -168,11 +194,18 @@ def test_cancelacion_flow_and_operator_review(portal: Portal) -> None:
     op = portal.client()
     portal.login(op, "operador")
     assert "CAN-1" in op.get("/portal/sep/cancelaciones").get_data(as_text=True)
-    portal.post(op, "/portal/sep/cancelaciones", {"accion": "aprobar", "folioControl": "CAN-1", "institucion": "000001"})
+    portal.post(
+        op,
+        "/portal/sep/cancelaciones",
+        {"accion": "aprobar", "folioControl": "CAN-1", "institucion": "000001"},
+    )
     page = op.get("/portal/sep/cancelaciones").get_data(as_text=True)
     assert "queda CANCELADO" in page
     with world.sessions() as s:
-        assert s.scalars(select(Certificate.estatus).where(Certificate.folio_control == "CAN-1")).one() == "CANCELADO"
+        assert (
+            s.scalars(select(Certificate.estatus).where(Certificate.folio_control == "CAN-1")).one()
+            == "CANCELADO"
+        )
 
 
 def test_programas_screen(portal: Portal) -> None:
@@ -240,11 +273,13 @@ def test_registro_validation(portal: Portal) -> None:
     page = r.get_data(as_text=True)
     assert r.status_code == 422
     for field in ("clave", "rfc", "correo", "telefono", "responsableCer"):
-        assert f'id="{field}-error"' in page and f'aria-describedby="' in page
+        assert f'id="{field}-error"' in page and 'aria-describedby="' in page
     assert _registro(portal, c, rfc="UBO011303AB1").status_code == 422  # month 13
     assert _registro(portal, c, clave="000001").status_code == 422  # already registered
     ca = make_ca()[1]
-    assert "autoridad certificadora" in _registro(portal, c, responsableCer=_file(cert_to_pem(ca), "ca.cer")).get_data(as_text=True)
+    assert "autoridad certificadora" in _registro(
+        portal, c, responsableCer=_file(cert_to_pem(ca), "ca.cer")
+    ).get_data(as_text=True)
     with portal.world.sessions() as s:
         assert s.scalars(select(RegistrationRequest)).all() == []
 
@@ -260,7 +295,9 @@ def test_registro_approval_activation_and_login(portal: Portal) -> None:
     portal.login(op, "operador")
     page = op.get("/portal/sep/registros").get_data(as_text=True)
     assert f"Solicitud {numero}" in page and "AC de confianza" in page
-    portal.post(op, "/portal/sep/registros", {"solicitud": str(numero), "accion": "aprobar", "usuario": "bosque"})
+    portal.post(
+        op, "/portal/sep/registros", {"solicitud": str(numero), "accion": "aprobar", "usuario": "bosque"}
+    )
     page = op.get("/portal/sep/registros").get_data(as_text=True)
     link = re.search(r'class="enlace-activacion" href="([^"]+)"', page).group(1)  # type: ignore[union-attr]
     assert "APROBADA" in page
@@ -291,21 +328,39 @@ def test_registro_rejection(portal: Portal) -> None:
         numero = s.scalars(select(RegistrationRequest.id)).one()
     portal.post(op, "/portal/sep/registros", {"solicitud": str(numero), "accion": "rechazar", "motivo": ""})
     assert "motivo del rechazo" in op.get("/portal/sep/registros").get_data(as_text=True)
-    portal.post(op, "/portal/sep/registros", {"solicitud": str(numero), "accion": "rechazar", "motivo": "RFC no coincide"})
+    portal.post(
+        op,
+        "/portal/sep/registros",
+        {"solicitud": str(numero), "accion": "rechazar", "motivo": "RFC no coincide"},
+    )
     with portal.world.sessions() as s:
         req = s.get(RegistrationRequest, numero)
-        assert req is not None and req.estatus is EstatusRegistro.RECHAZADA and req.motivo_rechazo == "RFC no coincide"
+        assert (
+            req is not None
+            and req.estatus is EstatusRegistro.RECHAZADA
+            and req.motivo_rechazo == "RFC no coincide"
+        )
         assert s.get(Institution, "000777") is None
 
 
 def test_console_institutions_folios_users_and_ca(portal: Portal) -> None:
     op = portal.client()
     portal.login(op, "operador")
-    portal.post(op, "/portal/sep/instituciones", {"accion": "institucion", "clave": "000900", "nombre": "Escuela Nueva"})
     portal.post(
         op,
         "/portal/sep/instituciones",
-        {"accion": "campus", "institucion": "000900", "campus": "090001", "nombre": "Centro", "entidad": "09"},
+        {"accion": "institucion", "clave": "000900", "nombre": "Escuela Nueva"},
+    )
+    portal.post(
+        op,
+        "/portal/sep/instituciones",
+        {
+            "accion": "campus",
+            "institucion": "000900",
+            "campus": "090001",
+            "nombre": "Centro",
+            "entidad": "09",
+        },
     )
     page = op.get("/portal/sep/instituciones").get_data(as_text=True)
     assert "Escuela Nueva" in page and "090001 — Centro" in page
@@ -314,7 +369,9 @@ def test_console_institutions_folios_users_and_ca(portal: Portal) -> None:
     portal.post(op, "/portal/sep/folios", {"institucion": "000900", "folio": "PAGO-9", "cantidad": "3"})
     page = op.get("/portal/sep/folios").get_data(as_text=True)
     assert "ya existe" in page and "<code>Administracion</code>" in page
-    portal.post(op, "/portal/sep/usuarios", {"accion": "agregar", "usuario": "nuevo", "institucion": "000900"})
+    portal.post(
+        op, "/portal/sep/usuarios", {"accion": "agregar", "usuario": "nuevo", "institucion": "000900"}
+    )
     page = op.get("/portal/sep/usuarios").get_data(as_text=True)
     assert "Usuario nuevo creado" in page and "/portal/activar/" in page
     with portal.world.sessions() as s:

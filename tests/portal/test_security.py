@@ -32,7 +32,7 @@ def test_wrong_password_is_shown_with_its_code(portal: Portal) -> None:
     c = portal.client()
     r = portal.login(c, "ipes1", "equivocada")
     page = r.get_data(as_text=True)
-    assert r.status_code == 401
+    assert r.status_code == 200 and "Iniciar sesión" in page
     assert auth.MENSAJE_AUTENTICACION in page and "<code>Autenticacion</code>" in page
 
 
@@ -107,7 +107,7 @@ def test_idle_message_on_the_login(portal: Portal) -> None:
 def test_lockout_is_shared_with_soap(portal: Portal) -> None:
     c = portal.client()
     for _ in range(auth.MAX_FAILED_LOGINS - 1):
-        assert portal.login(c, "ipes1", "mala").status_code == 401
+        assert "<code>Autenticacion</code>" in portal.login(c, "ipes1", "mala").get_data(as_text=True)
     with pytest.raises(CuentaBloqueada):  # the fifth failure, by SOAP's service, locks
         portal.world.app.authenticate("ipes1", "mala")
     with pytest.raises(CuentaBloqueada):  # SOAP sees the lock the portal started
@@ -151,7 +151,8 @@ def test_institution_never_sees_anothers_folios_or_certificates(portal: Portal) 
 
 
 @pytest.mark.parametrize(
-    "path", ["/portal/sep/", "/portal/sep/usuarios", "/portal/sep/registros", "/portal/sep/ac", "/portal/sep/folios"]
+    "path",
+    ["/portal/sep/", "/portal/sep/usuarios", "/portal/sep/registros", "/portal/sep/ac", "/portal/sep/folios"],
 )
 def test_console_does_not_exist_for_ipes_users(portal: Portal, path: str) -> None:
     c = portal.client()
