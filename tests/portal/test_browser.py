@@ -106,8 +106,10 @@ class Browser:
         import base64
 
         d = self.driver
-        size = d.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
-        clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 8000), "scale": 1}
+        metrics = d.execute_cdp_cmd("Page.getLayoutMetrics", {})
+        width = metrics["cssLayoutViewport"]["clientWidth"]  # what the user sees across; all the way down
+        height = min(metrics["cssContentSize"]["height"], 8000)
+        clip = {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}
         data = d.execute_cdp_cmd(
             "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
         )["data"]

@@ -400,3 +400,26 @@ def test_console_unlock(portal: Portal) -> None:
 def test_screens_need_a_session(portal: Portal, path: str) -> None:
     r = portal.client().get(path)
     assert r.status_code == 302 and r.headers["Location"].endswith("/portal/")
+
+
+def test_served_under_portal_by_the_service_router(portal: Portal) -> None:
+    """``mec-ws serve``'s router sends ``/portal`` and everything below it to the portal."""
+    from werkzeug.test import Client
+
+    from mec_ws.portal import portal_routes
+    from mec_ws.web.wsgi import Router
+
+    world = portal.world
+    router = Router(portal_routes(world.app, world.settings))
+    client = Client(router)
+    r = client.get("/portal")
+    assert r.status_code in (301, 308) and r.headers["Location"].endswith("/portal/")
+    r = client.get("/portal/")
+    assert r.status_code == 200 and "Inicio de sesión" in r.get_data(as_text=True)
+    with client.get("/portal/static/portal.css") as css:
+        assert css.status_code == 200 and b"--vino" in css.get_data()
+    with client.get("/portal/static/estatus.js") as js:
+        assert js.headers["Content-Type"].startswith("text/javascript")
+    assert client.get("/portalx").status_code == 404  # not ours
+    secret = world.settings.data_dir / "portal-secret"
+    assert secret.stat().st_mode & 0o777 == 0o600
