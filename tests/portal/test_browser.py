@@ -169,7 +169,7 @@ def _driver() -> WebDriver:
         "--no-sandbox",
         "--disable-gpu",
         "--disable-dev-shm-usage",
-        "--window-size=1280,900",
+        "--window-size=1366,900",
         "--lang=es-MX",
         "--disable-background-networking",
         "--disable-component-update",
