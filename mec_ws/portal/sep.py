@@ -48,6 +48,7 @@ def _act(target: str, action: Callable[[Session], str]) -> Response:
         with _unit() as s:
             session["aviso"] = {"tipo": "ok", "mensaje": action(s)}
     except MecError as exc:
+        session.pop("activacion", None)  # nothing was created: no activation link to show
         session["aviso"] = {"tipo": "error", "mensaje": exc.mensaje, "codigo": exc.codigo}
     return redirect(url_for(target))
 

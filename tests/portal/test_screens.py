@@ -423,3 +423,21 @@ def test_served_under_portal_by_the_service_router(portal: Portal) -> None:
     assert client.get("/portalx").status_code == 404  # not ours
     secret = world.settings.data_dir / "portal-secret"
     assert secret.stat().st_mode & 0o777 == 0o600
+
+
+def test_failed_approval_creates_nothing_and_shows_no_link(portal: Portal) -> None:
+    c = portal.client()
+    _registro(portal, c)
+    op = portal.client()
+    portal.login(op, "operador")
+    with portal.world.sessions() as s:
+        numero = s.scalars(select(RegistrationRequest.id)).one()
+    portal.post(
+        op, "/portal/sep/registros", {"solicitud": str(numero), "accion": "aprobar", "usuario": "ipes1"}
+    )
+    page = op.get("/portal/sep/registros").get_data(as_text=True)
+    assert "el usuario ipes1 ya existe" in page and "enlace-activacion" not in page
+    with portal.world.sessions() as s:
+        assert s.get(Institution, "000777") is None  # the whole approval was rolled back
+        req = s.get(RegistrationRequest, numero)
+        assert req is not None and req.estatus is EstatusRegistro.PENDIENTE
