@@ -22,6 +22,7 @@ from types import FrameType
 from typing import Any
 
 from mec_ws import db
+from mec_ws.cli.parser import hidden_alias
 from mec_ws.config import Settings
 
 log = logging.getLogger("mec_ws.serve")
@@ -253,14 +254,34 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "también un trabajador de lotes supervisado (se reinicia si termina)."
         ),
     )
-    serve.add_argument("--host", default="127.0.0.1", help="dirección donde escuchar (por omisión 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="puerto (por omisión 8000)")
-    serve.add_argument("--workers", type=int, default=2, help="procesos de gunicorn (por omisión 2)")
-    serve.add_argument(
-        "--no-worker",
+    a = serve.add_argument(
+        "--direccion",
+        dest="host",
+        default="127.0.0.1",
+        metavar="DIRECCIÓN",
+        help="dirección donde escuchar (por omisión 127.0.0.1)",
+    )
+    hidden_alias(serve, a, "--host")
+    a = serve.add_argument(
+        "--puerto", dest="port", type=int, default=8000, metavar="PUERTO", help="puerto (por omisión 8000)"
+    )
+    hidden_alias(serve, a, "--port")
+    a = serve.add_argument(
+        "--procesos",
+        dest="workers",
+        type=int,
+        default=2,
+        metavar="N",
+        help="procesos de gunicorn (por omisión 2)",
+    )
+    hidden_alias(serve, a, "--workers")
+    a = serve.add_argument(
+        "--sin-trabajador",
+        dest="no_worker",
         action="store_true",
         help="no iniciar el trabajador de lotes integrado (use `mec-ws worker` aparte)",
     )
+    hidden_alias(serve, a, "--no-worker")
     serve.add_argument("--supervised", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(func=cmd_serve)
 
@@ -272,5 +293,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "cada lote lo procesa exactamente uno y el de un trabajador que muere se retoma."
         ),
     )
-    worker.add_argument("--once", action="store_true", help="termina cuando no queden lotes pendientes")
+    a = worker.add_argument(
+        "--una-vez", dest="once", action="store_true", help="termina cuando no queden lotes pendientes"
+    )
+    hidden_alias(worker, a, "--once")
     worker.set_defaults(func=cmd_worker)
