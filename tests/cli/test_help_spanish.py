@@ -142,8 +142,8 @@ def test_old_spellings_parse_like_the_new_ones_and_are_not_shown(
             ["admin", "set-stamp-key", "--cer", "a", "--llave", "b"],
         ),
         (
-            ["serve", "--host", "0.0.0.0", "--port", "1", "--workers", "3", "--no-worker"],
-            ["serve", "--direccion", "0.0.0.0", "--puerto", "1", "--procesos", "3", "--sin-trabajador"],
+            ["serve", "--host", "10.0.0.1", "--port", "1", "--workers", "3", "--no-worker"],
+            ["serve", "--direccion", "10.0.0.1", "--puerto", "1", "--procesos", "3", "--sin-trabajador"],
         ),
         (["worker", "--once"], ["worker", "--una-vez"]),
         (["wsdl", "--output", "x"], ["wsdl", "--salida", "x"]),
