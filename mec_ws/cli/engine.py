@@ -93,7 +93,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             "cada código de hallazgo. Además registra en la base de datos del servicio (MEC_DATABASE_URL) "
             "la institución, su responsable, la AC de prueba, la llave de sellado de la SEP, el programa, "
             "los usuarios demo y operador-demo (contraseñas nuevas en credenciales.txt) y folios de pago, "
-            "listos para `mec-ws serve`. Se puede ejecutar más de una vez."
+            "listos para `mec-ws serve`, y marca MEC_DATA_DIR como ambiente de pruebas (archivo "
+            "«ambiente»; MEC_AMBIENTE lo reemplaza). Se puede ejecutar más de una vez."
         ),
     )
     a = d.add_argument(
