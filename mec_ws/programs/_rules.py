@@ -253,7 +253,7 @@ def _duplicates(
 
 
 def check_program(raw: RawProgram, institution: Institution | None) -> ProgramReadResult:
-    """Every rule of ``programa.md`` over ``raw``; the program is built only without errors."""
+    """Every rule of ``docs/programa.md`` over ``raw``; the program is built only without errors."""
     c = _Checker()
     car = raw.carrera
     id_carrera = c.identifier(car.field("idCarrera"), "idCarrera")
