@@ -133,7 +133,7 @@ def test_sin_base_leaves_the_database_alone(tmp_path: Path):
 
 
 def test_the_demo_is_a_test_environment_where_concluye_pruebas_answers(
-    files: DemoFiles, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    files: DemoFiles, database_url: str, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     """`mec-ws demo && mec-ws serve`: the served settings are ``pruebas``, so concluyePruebas is
     judged (PruebasIncompletas: nothing accepted yet) instead of refused as in production."""
@@ -157,7 +157,7 @@ def test_the_demo_is_a_test_environment_where_concluye_pruebas_answers(
 
 
 def test_the_demo_keeps_an_ambiente_file_it_did_not_write(
-    files: DemoFiles, database_url: str, tmp_path: Path
+    files: DemoFiles, database_url: str, engine: Engine, tmp_path: Path
 ):
     data = tmp_path / "data"
     data.mkdir()

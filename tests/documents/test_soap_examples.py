@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lxml import etree
+from sqlalchemy import Engine
 
 from mec_ws.certificate.reader import hardened_parser
 from mec_ws.config import Settings
@@ -52,7 +53,7 @@ def test_recorded_requests_hide_the_password_and_cut_payloads() -> None:
             assert f"<ns0:password>{PASSWORD_PLACEHOLDER}</ns0:password>" in text, path.name
 
 
-def test_every_recorded_request_is_still_accepted(database_url: str, tmp_path: Path) -> None:
+def test_every_recorded_request_is_still_accepted(database_url: str, engine: Engine, tmp_path: Path) -> None:
     requests = {p.name.split(".")[0]: p.read_bytes() for p in SOAP.glob("*.solicitud.xml")}
     exchanges = replay(tmp_path, requests, database_url)
     assert {ex.operation for ex in exchanges} == set(requests)
@@ -67,7 +68,7 @@ def test_every_recorded_request_is_still_accepted(database_url: str, tmp_path: P
         assert names(shown) == names(then), (ex.operation, REGENERATE)
 
 
-def test_a_changed_request_is_caught(database_url: str, tmp_path: Path) -> None:
+def test_a_changed_request_is_caught(database_url: str, engine: Engine, tmp_path: Path) -> None:
     """The replay is a real check: a request the service no longer accepts fails it."""
     bad = (SOAP / "consultaEstatusCarga.solicitud.xml").read_bytes().replace(b"folioPago>", b"folioDePago>")
     (ex,) = replay(tmp_path, {"consultaEstatusCarga": bad}, database_url)
