@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -34,6 +33,7 @@ from mec_ws.cli.parser import hidden_alias
 from mec_ws.config import Settings
 from mec_ws.errors import MecError
 from mec_ws.services import auth, cancellation
+from mec_ws.times import local_text
 from models import (
     Campus,
     FolioPago,
@@ -44,7 +44,6 @@ from models import (
     User,
 )
 
-MEXICO_CITY = ZoneInfo("America/Mexico_City")
 KEYS_DIR = "keys"
 
 
@@ -85,7 +84,7 @@ def _now() -> datetime:
 
 
 def _local(when: datetime | None) -> str:
-    return "-" if when is None else when.astimezone(MEXICO_CITY).strftime("%Y-%m-%d %H:%M")
+    return "-" if when is None else local_text(when)
 
 
 def _read_file(path: str) -> bytes:

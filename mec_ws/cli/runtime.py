@@ -1,11 +1,11 @@
 """``mec-ws serve`` and ``mec-ws worker``: the running service.
 
 ``serve`` checks the schema, prints the WSDL URL and runs the WSGI app on gunicorn; unless
-``--no-worker`` it supervises two children: gunicorn (``serve --no-worker``) and a batch worker
+``--sin-trabajador`` it supervises two children: gunicorn (``serve --sin-trabajador``) and a batch worker
 (``mec-ws worker``), restarted when it dies (a clean exit, after a stop signal, is not a death),
 both stopped on SIGTERM/SIGINT or when the web server ends.  ``worker`` processes batches until
 stopped (SIGTERM/SIGINT: it finishes the batch in hand, which is safe to cut short anyway), or
-with ``--once`` until no batch is pending.
+with ``--una-vez`` until no batch is pending.
 """
 
 from __future__ import annotations
@@ -189,13 +189,13 @@ def _supervise(args: argparse.Namespace) -> int:
     web_argv = [
         *CLI_ARGV,
         "serve",
-        "--no-worker",
+        "--sin-trabajador",
         "--supervised",
-        "--host",
+        "--direccion",
         args.host,
-        "--port",
+        "--puerto",
         str(args.port),
-        "--workers",
+        "--procesos",
         str(args.workers),
     ]
     stop = threading.Event()
@@ -239,7 +239,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.no_worker:
         if not args.supervised:
             print(
-                "Sin trabajador de lotes integrado (--no-worker): ejecute `mec-ws worker` aparte.", flush=True
+                "Sin trabajador de lotes integrado (--sin-trabajador): ejecute `mec-ws worker` aparte.",
+                flush=True,
             )
         return _run_gunicorn(settings, args)
     return _supervise(args)
