@@ -137,7 +137,7 @@ def _read(root: Path, name: str) -> bytes:
         return (root / name).read_bytes()
     except OSError as exc:
         raise ConfigurationError(
-            f"falta {root / name} ({exc.strerror}): ejecute `mec-ws demo --dir {root}` para escribirlo."
+            f"falta {root / name} ({exc.strerror}): ejecute `mec-ws demo --carpeta {root}` para escribirlo."
         ) from None
 
 
