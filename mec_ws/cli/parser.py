@@ -4,8 +4,9 @@ argparse builds its own texts ("usage:", "options", "show this help message and 
 messages) with ``gettext`` in the default domain at call time; installing a translation there would
 change every library's messages in the process.  Instead, :class:`SpanishArgumentParser` replaces
 the few places where those texts are produced: the usage prefix (:class:`SpanishHelpFormatter`),
-the two default group titles and ``-h`` (set in ``__init__``) and :meth:`error`, which translates
-the message argparse built (the templates in :data:`_ERRORS`) before printing it.
+the two default group titles and ``-h``/``--ayuda`` (``--help`` still works; set in
+``__init__``) and :meth:`error`, which translates the message argparse built (the templates in
+:data:`_ERRORS`) before printing it.
 
 :func:`hidden_alias` lets an option answer to a second spelling (``--institution`` for
 ``--institucion``) that parses exactly like the first but is not shown in ``--help``: the old
@@ -102,13 +103,14 @@ class SpanishArgumentParser(argparse.ArgumentParser):
         self._optionals.title = OPTIONALS_TITLE
         if add_help:
             prefix = "-" if "-" in self.prefix_chars else self.prefix_chars[0]
-            self.add_argument(
+            action = self.add_argument(
                 prefix + "h",
-                prefix * 2 + "help",
+                prefix * 2 + "ayuda",
                 action="help",
                 default=argparse.SUPPRESS,
                 help=HELP_HELP,
             )
+            hidden_alias(self, action, prefix * 2 + "help")
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)

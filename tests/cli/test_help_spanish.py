@@ -165,6 +165,15 @@ def test_old_spellings_also_satisfy_required_and_exclusive_groups(capsys: pytest
     assert "no se permite junto con" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("flag", ["--ayuda", "--help", "-h"])
+def test_help_answers_to_ayuda_and_help(flag: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["admin", "add-folio", flag])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("uso: mec-ws admin add-folio") and "-h, --ayuda" in out and "--help" not in out
+
+
 def test_unknown_messages_pass_through_unchanged() -> None:
     assert translate_error("el archivo no existe") == "el archivo no existe"
     assert (
