@@ -58,7 +58,17 @@ ORDER = (
 )
 LAST = ("concluyePruebas", "solicitaCancelacion")
 
-# Values by field name; ``None`` entries are filled from earlier answers (see ``_State``).
+
+@dataclass(frozen=True)
+class Learned:
+    """A value taken from an earlier answer (``numeroLote``, ``folioControl``, ``folioDigital``…)."""
+
+    name: str
+
+
+# Values by field name.  A required field is filled from here, the operation's payload or an
+# earlier answer; an optional one only from here or PER_OPERATION (so a new optional field, e.g.
+# an alternative key, is not sent by accident).
 FIELD_VALUES: Mapping[str, Any] = {
     "folioPago": FOLIO_ZIP,
     "pagina": 1,
@@ -69,7 +79,8 @@ FIELD_VALUES: Mapping[str, Any] = {
 PER_OPERATION: Mapping[str, Mapping[str, Any]] = {
     "exportaCertificados": {"formato": "CSV", "filtro": {"folioPago": FOLIO_ZIP}},
     "consultaCertificados": {"filtro": {"folioPago": FOLIO_ZIP}},
-    "descargaCertificado": {"formato": "PDF"},
+    "descargaCertificado": {"formato": "PDF", "folioControl": Learned("folioControl")},
+    "solicitaCancelacion": {"folioControl": Learned("folioControl")},
 }
 # Fields whose value comes from the world or an earlier answer, so a replay substitutes its own.
 STATE_FIELDS = ("numeroLote", "folioControl", "folioDigital", "nombre")
@@ -243,7 +254,12 @@ def _values_for(world: _World, operation: str, wsdl: bytes) -> dict[str, Any]:
             continue
         extra = PER_OPERATION.get(operation, {})
         if f.name in extra:
-            chosen[f.name] = extra[f.name]
+            value = extra[f.name]
+            chosen[f.name] = world.values[value.name] if isinstance(value, Learned) else value
+        elif f.name in FIELD_VALUES:
+            chosen[f.name] = FIELD_VALUES[f.name]
+        elif f.min_occurs == 0:
+            continue
         elif f.name == "nombreArchivo":
             chosen[f.name] = payload[0]
         elif f.name == "archivoBase64":
@@ -251,13 +267,9 @@ def _values_for(world: _World, operation: str, wsdl: bytes) -> dict[str, Any]:
         elif f.name in world.values:
             value = world.values[f.name]
             chosen[f.name] = int(value) if f.type in ("xs:long", "xs:int") else value
-        elif f.name in FIELD_VALUES:
-            chosen[f.name] = FIELD_VALUES[f.name]
-        elif f.name in service.simple_types and service.simple_types[f.name].enumeration:
-            chosen[f.name] = service.simple_types[f.name].enumeration[0]
         elif (simple := service.simple_types.get(f.type)) is not None and simple.enumeration:
             chosen[f.name] = simple.enumeration[0]
-        elif f.min_occurs > 0:
+        else:
             raise LookupError(
                 f"{operation}: no sé qué valor dar al campo obligatorio {f.name} ({f.type}); "
                 "agréguelo a FIELD_VALUES o PER_OPERATION en mec_ws/testdata/soap_examples.py"
