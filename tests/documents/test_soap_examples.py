@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from lxml import etree
 from sqlalchemy import Engine
 
@@ -73,3 +74,63 @@ def test_a_changed_request_is_caught(database_url: str, engine: Engine, tmp_path
     bad = (SOAP / "consultaEstatusCarga.solicitud.xml").read_bytes().replace(b"folioPago>", b"folioDePago>")
     (ex,) = replay(tmp_path, {"consultaEstatusCarga": bad}, database_url)
     assert ex.fault is not None and "SolicitudInvalida" in ex.fault
+
+
+def _wsdl_with_a_new_operation(extra_field: str | None) -> bytes:
+    """The service's WSDL plus ``nuevaOperacion`` (as a later operation would arrive)."""
+    fields = (
+        '<xs:element name="autenticacion" type="tns:Autenticacion"/>'
+        '<xs:element name="nombreArchivo" type="xs:string"/>'
+        '<xs:element name="archivoBase64" type="xs:base64Binary"/>'
+        '<xs:element name="folioDigital" type="xs:string" minOccurs="0"/>'
+    )
+    if extra_field:
+        fields += f'<xs:element name="{extra_field}" type="xs:string"/>'
+    text = build_wsdl(Settings.from_env({})).decode("utf-8")
+    text = text.replace(
+        '<xs:complexType name="descargaDocumento">',
+        f'<xs:complexType name="nuevaOperacion"><xs:sequence>{fields}</xs:sequence></xs:complexType>'
+        '<xs:complexType name="descargaDocumento">',
+        1,
+    )
+    text = text.replace(
+        '<xs:element name="descargaDocumento" type="tns:descargaDocumento"/>',
+        '<xs:element name="nuevaOperacion" type="tns:nuevaOperacion"/>'
+        '<xs:element name="descargaDocumento" type="tns:descargaDocumento"/>',
+        1,
+    )
+    text = text.replace(
+        '<wsdl:message name="descargaDocumento">',
+        '<wsdl:message name="nuevaOperacion"><wsdl:part name="nuevaOperacion" element="tns:nuevaOperacion"/>'
+        '</wsdl:message><wsdl:message name="descargaDocumento">',
+        1,
+    )
+    text = text.replace(
+        '<wsdl:operation name="descargaDocumento" parameterOrder="descargaDocumento">',
+        '<wsdl:operation name="nuevaOperacion"><wsdl:input message="tns:nuevaOperacion"/></wsdl:operation>'
+        '<wsdl:operation name="descargaDocumento" parameterOrder="descargaDocumento">',
+        1,
+    )
+    return text.encode("utf-8")
+
+
+def test_a_new_operation_is_recorded_too_or_says_what_it_lacks(tmp_path: Path) -> None:
+    from mec_ws.testdata.soap_examples import _plan, _values_for, _World
+
+    operations = [op.name for op in describe_wsdl(_wsdl_with_a_new_operation(None)).operations]
+    assert "nuevaOperacion" in operations
+    plan = _plan(operations)
+    assert plan.index("nuevaOperacion") < plan.index("concluyePruebas") < plan.index("solicitaCancelacion")
+    world = _World(
+        settings=Settings.from_env({}),
+        app=None,  # type: ignore[arg-type]  # not called: only the request values are built
+        password="x",
+        payloads={},
+        single=("certificado-11.xml", b"<Dec/>"),
+        values={"folioDigital": "abc"},
+    )
+    values = _values_for(world, "nuevaOperacion", _wsdl_with_a_new_operation(None))
+    # the payload by field name; an optional field is not sent just because a value is known
+    assert values == {"nombreArchivo": "certificado-11.xml", "archivoBase64": b"<Dec/>"}
+    with pytest.raises(LookupError, match=r"nuevaOperacion: .*campo obligatorio idRaro"):
+        _values_for(world, "nuevaOperacion", _wsdl_with_a_new_operation("idRaro"))
