@@ -112,6 +112,18 @@ class SpanishArgumentParser(argparse.ArgumentParser):
             )
             hidden_alias(self, action, prefix * 2 + "help")
 
+    def _get_option_tuples(self, option_string: str) -> list[Any]:
+        # An abbreviation matching an option and its hidden alias (``--inst`` for ``--institucion``
+        # and ``--institution``) means one action, not an ambiguity: keep its first match.
+        matches = super()._get_option_tuples(option_string)
+        seen: set[int] = set()
+        unique = []
+        for match in matches:
+            if id(match[0]) not in seen:
+                seen.add(id(match[0]))
+                unique.append(match)
+        return unique
+
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {translate_error(message)}\n")

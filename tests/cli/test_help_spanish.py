@@ -174,6 +174,11 @@ def test_help_answers_to_ayuda_and_help(flag: str, capsys: pytest.CaptureFixture
     assert out.startswith("uso: mec-ws admin add-folio") and "-h, --ayuda" in out and "--help" not in out
 
 
+def test_an_abbreviation_of_an_option_and_its_alias_is_not_ambiguous() -> None:
+    args = build_parser().parse_args(["admin", "add-folio", "F", "--inst", "000001", "--cant", "2"])
+    assert (args.institution, args.count) == ("000001", 2)
+
+
 def test_unknown_messages_pass_through_unchanged() -> None:
     assert translate_error("el archivo no existe") == "el archivo no existe"
     assert (
