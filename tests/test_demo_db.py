@@ -146,10 +146,14 @@ def test_the_demo_is_a_test_environment_where_concluye_pruebas_answers(
     monkeypatch.setenv("MEC_DATABASE_URL", database_url)
     served = Settings.from_env()  # what `mec-ws serve` reads
     assert served.pruebas
-    app = MecApp.from_settings(served)
-    who = app.authenticate(creds.usuario, creds.password)
-    with pytest.raises(PruebasIncompletas):
-        app.concluye_pruebas(who)
+    served_engine = db.make_engine(served.database_url)
+    try:
+        app = MecApp(served, db.session_factory(served_engine))
+        who = app.authenticate(creds.usuario, creds.password)
+        with pytest.raises(PruebasIncompletas):
+            app.concluye_pruebas(who)
+    finally:
+        served_engine.dispose()
     # MEC_AMBIENTE still wins, and an explicit mapping is the whole configuration
     monkeypatch.setenv("MEC_AMBIENTE", "produccion")
     assert not Settings.from_env().pruebas
