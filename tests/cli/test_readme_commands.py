@@ -1,7 +1,8 @@
 """Every `mec-ws …` command the README shows parses with today's parser (flags, subcommands).
 
-Synopsis lines (with ``[``, ``…`` or ``...``) are skipped; environment assignments and a leading
-``.venv/bin/`` are allowed; ``&&``/``|`` chains are split.  The PostgreSQL section must exist.
+Synopsis lines (with ``[``, ``…`` or ``...``) are skipped, placeholders (``LOTE``) become ``1``;
+environment assignments and a leading ``.venv/bin/`` are allowed; ``&&``/``|`` chains are split.
+The PostgreSQL section must exist.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ def _commands() -> list[str]:
                 while words and re.fullmatch(r"[A-Z_]+=.*", words[0]):
                     words.pop(0)
                 if words and words[0].endswith("mec-ws") and words[0] in ("mec-ws", ".venv/bin/mec-ws"):
-                    found.append(" ".join(shlex.quote(w) for w in words[1:]))
+                    # a placeholder (LOTE, FOLIO, ARCHIVO) stands for a value: "1" fits every type
+                    args = ["1" if re.fullmatch(r"[A-ZÁÉÍÓÚÑ_]{2,}", w) else w for w in words[1:]]
+                    found.append(" ".join(shlex.quote(w) for w in args))
     return [c for c in found if not re.search(r"\[|…|\.\.\.", c)]
 
 
