@@ -1,7 +1,8 @@
 """folioControl, when present, must not belong to an accepted certificate of the institution.
 
 ``folioControl`` is optional (as in the SEP's XSD): a certificate without one has nothing to
-check here (it is reached by its ``folioDigital``).  Duplicates *within* one upload are found by the orchestrator (:func:`mec_ws.validation.validate_many`),
+check here (it is reached by its ``folioDigital``).  Duplicates *within* one upload are found by
+the orchestrator (:func:`mec_ws.validation.validate_many`),
 which sees every file of the upload.
 """
 
