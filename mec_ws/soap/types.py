@@ -30,6 +30,11 @@ Field = tuple[str, type[ModelBase]]
 TypeFactory = Callable[..., type[ModelBase]]
 
 MAX_REGISTROS_POR_PAGINA = 500
+CLAVE_CERTIFICADO_DOC = (
+    "Indique exactamente uno de folioControl o folioDigital (ambos o ninguno: SolicitudInvalida). "
+    "folioControl es opcional en el certificado; uno sin él se identifica por su folioDigital, que "
+    "también identifica sin ambigüedad un certificado para un operador de la SEP."
+)
 
 
 def required(model: type[ModelBase], doc: str = "", **attrs: Any) -> type[ModelBase]:
@@ -238,7 +243,7 @@ class WireTypes:
                 ("curp", required(Unicode)),
                 ("carrera", required(Unicode)),
                 ("folioPago", required(Unicode)),
-                ("folioControl", required(Unicode)),
+                ("folioControl", optional(Unicode, "Ausente cuando el certificado no trae folioControl.")),
                 ("folioDigital", required(Unicode)),
                 ("lugarExpedicion", required(Unicode)),
                 ("fechaExpedicion", required(Date)),
@@ -360,7 +365,8 @@ class WireTypes:
 
         self.descargaCertificado_in: list[Field] = [
             auth,
-            ("folioControl", required(Unicode)),
+            ("folioControl", optional(Unicode, CLAVE_CERTIFICADO_DOC)),
+            ("folioDigital", optional(Unicode, CLAVE_CERTIFICADO_DOC)),
             ("formato", self.FormatoCertificado(min_occurs=1, nillable=False)),
         ]
         self.descargaCertificadoResponse = complex_type(
@@ -396,7 +402,8 @@ class WireTypes:
 
         self.solicitaCancelacion_in: list[Field] = [
             auth,
-            ("folioControl", required(Unicode)),
+            ("folioControl", optional(Unicode, CLAVE_CERTIFICADO_DOC)),
+            ("folioDigital", optional(Unicode, CLAVE_CERTIFICADO_DOC)),
             (
                 "motivo",
                 required(
@@ -411,7 +418,7 @@ class WireTypes:
             tns,
             "solicitaCancelacionResponse",
             [
-                ("folioControl", required(Unicode)),
+                ("folioControl", optional(Unicode, "Ausente cuando el certificado no trae folioControl.")),
                 ("estatus", self.EstatusCertificado(min_occurs=1, nillable=False)),
                 ("fechaSolicitud", required(DateTime, "Instante de la solicitud, en UTC.")),
                 (
@@ -424,6 +431,7 @@ class WireTypes:
                     ),
                 ),
                 ("mensaje", required(Unicode)),
+                ("folioDigital", optional(Unicode, "El folio digital del certificado.")),
             ],
             "La solicitud queda pendiente (CANCELACION_SOLICITADA) hasta fechaEfectiva; desde "
             "entonces el certificado está CANCELADO en consultas, descargas y verificación pública.",
