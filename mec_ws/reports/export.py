@@ -42,7 +42,7 @@ DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-Value = str | date | datetime
+Value = str | date | datetime | None
 
 
 def local_fecha_carga(moment: datetime) -> datetime:
@@ -80,6 +80,8 @@ def _csv_text(value: Value) -> str:
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, date):
         return value.isoformat()
+    if value is None:  # an absent optional value (folioControl): an empty cell
+        return ""
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
