@@ -359,8 +359,8 @@ class WireTypes:
                 ("registrosPorPagina", required(Integer32)),
                 ("certificados", wrapped_list(self.Certificado, "certificado")),
             ],
-            "Una página de certificados, ordenados por fechaCarga y folioControl; el orden es "
-            "estable entre páginas.",
+            "Una página de certificados, ordenados por fechaCarga, folioControl (los que no lo "
+            "tienen, al final) y folioDigital; el orden es estable entre páginas.",
         )
 
         self.descargaCertificado_in: list[Field] = [
