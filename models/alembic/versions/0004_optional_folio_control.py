@@ -1,7 +1,7 @@
 """certificates.folio_control optional (NULL when the certificate carries no folioControl).
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0002 (re-chained on merging main; written against 0001)
 Create Date: 2026-11-30
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -28,7 +28,7 @@ def downgrade() -> None:
     missing = bind.execute(sa.text("SELECT COUNT(*) FROM certificates WHERE folio_control IS NULL")).scalar()
     if missing:
         raise RuntimeError(
-            f"{missing} certificado(s) no tienen folioControl; no se puede volver a la revisión 0001."
+            f"{missing} certificado(s) no tienen folioControl; no se puede volver a la revisión anterior."
         )
     with op.batch_alter_table("certificates") as batch:
         batch.alter_column("folio_control", existing_type=sa.String(length=100), nullable=False)
