@@ -51,7 +51,8 @@ CODES: dict[str, tuple[str, str]] = {
     "TIPO_CERTIFICADO_INVALIDO": ("estructura", "tipoCertificado debe ser 5 (IPES)."),
     "NODOS_SEP_PRESENTES": (
         "estructura",
-        "El certificado ya trae los nodos Dreoe o SepIpes, que solo agrega la SEP.",
+        "El certificado trae los nodos Dreoe o SepIpes con atributos o contenido; solo la SEP los "
+        "llena (vacíos, <Dreoe/> <SepIpes/>, se admiten y el sellado los reemplaza).",
     ),
     "VALOR_CON_BARRA": ("estructura", "Un valor de la cadena original contiene el carácter '|'."),
     # --- institution, campus, officer -------------------------------------------------------

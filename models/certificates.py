@@ -24,7 +24,9 @@ class Certificate(Base):
     """A certificate accepted and stamped by the SEP.
 
     Every filter of ``consultaCertificados`` has an index; ``(institution_id, fecha_carga,
-    folio_control)`` serves the stable paging order of an institution's queries.
+    folio_control)`` serves the stable paging order of an institution's queries.  ``folio_control``
+    is optional (NULL when the certificate has none; the unique constraint ignores NULLs on both
+    SQLite and PostgreSQL); such a certificate is reached by its ``folio_digital``.
     """
 
     __tablename__ = "certificates"
@@ -41,7 +43,7 @@ class Certificate(Base):
     campus_id: Mapped[str] = mapped_column(ForeignKey("campuses.id"), index=True)
     folio_pago: Mapped[str] = mapped_column(String(50), index=True)
     batch_id: Mapped[int] = mapped_column(LOTE_ID, ForeignKey("batches.numero_lote"), index=True)
-    folio_control: Mapped[str] = mapped_column(String(100), index=True)  # XSD: maxLength 100
+    folio_control: Mapped[str | None] = mapped_column(String(100), index=True)  # XSD: maxLength 100
     folio_digital: Mapped[str] = mapped_column(String(36), unique=True)
     curp: Mapped[str] = mapped_column(String(18), index=True)
     nombre_completo: Mapped[str] = mapped_column(Text)

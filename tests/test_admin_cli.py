@@ -316,6 +316,36 @@ def test_cancellation_review(cli: Cli, engine_: Engine) -> None:
     assert code == 2 and "no hay una solicitud" in err
 
 
+def test_cancellation_review_by_folio_digital(cli: Cli, engine_: Engine) -> None:
+    """A certificate without folioControl is listed and decided by its folio digital."""
+    now = datetime.now(UTC)
+    with session_of(engine_) as s:
+        rows.institution(s)
+        b = rows.batch(s, rows.folio(s))
+        cert = rows.certificate(s, b, folio_control=None)
+        cert.estatus = EstatusCertificado.CANCELACION_SOLICITADA
+        s.add(
+            CancellationRequest(
+                certificate_id=cert.id,
+                motivo="C1",
+                requested_by="valle",
+                requested_at=now,
+                effective_at=now + timedelta(hours=48),
+            )
+        )
+        s.commit()
+        digital = cert.folio_digital
+    code, out, _ = cli("admin", "cancellations")
+    assert code == 0 and "(sin folio de control)" in out and digital in out and "None" not in out
+    code, _, err = cli("admin", "cancellations", "--approve", digital)  # not a folio de control
+    assert code == 2 and "no hay una solicitud" in err
+    code, out, err = cli("admin", "cancellations", "--approve", digital, "--folio-digital")
+    assert code == 0, err
+    assert digital in out and "CANCELADO" in out
+    with session_of(engine_) as s:
+        assert s.scalars(select(Certificate)).one().estatus is EstatusCertificado.CANCELADO
+
+
 def test_unlock_user(cli: Cli, engine_: Engine) -> None:
     cli("admin", "add-institution", "000001", "U")
     cli("admin", "add-user", "valle", "--institution", "000001", stdin="una-clave-larga\n")

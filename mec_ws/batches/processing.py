@@ -106,7 +106,7 @@ class _Stamped:
     """A certificate ready to insert; its stamped XML is in the spool at ``offset``."""
 
     ordinal: int
-    folio_control: str
+    folio_control: str | None  # None (stored NULL) when the certificate has no folioControl
     folio_digital: str
     campus_id: str
     curp: str
@@ -216,7 +216,7 @@ def _stamp_all(
         stamped.append(
             _Stamped(
                 ordinal=outcome.ordinal,
-                folio_control=_text(doc.folio_control),
+                folio_control=_text(doc.folio_control) or None,
                 folio_digital=result.folio_digital,
                 campus_id=_text(doc.ipes.get("idCampus")),
                 curp=_text(doc.alumno.get("curp")),

@@ -426,18 +426,19 @@ def cmd_cancellations(args: argparse.Namespace) -> int:
         if args.approve or args.withdraw:
             decide = cancellation.approve if args.approve else cancellation.withdraw
             try:
-                d = decide(s, args.approve or args.withdraw, args.institution, now=now, by=who)
+                folio = args.approve or args.withdraw
+                control, digital = (None, folio) if args.folio_digital else (folio, None)
+                d = decide(s, control, args.institution, now=now, by=who, folio_digital=digital)
             except MecError as exc:
                 raise AdminError(exc.mensaje) from None
             if args.approve:
                 print(
-                    f"Cancelación aplicada: el certificado {d.folio_control} ({d.institution_id}) "
+                    f"Cancelación aplicada: el certificado {d.certificate} ({d.institution_id}) "
                     "queda CANCELADO."
                 )
             else:
                 print(
-                    f"Solicitud retirada: el certificado {d.folio_control} ({d.institution_id}) "
-                    "sigue VIGENTE."
+                    f"Solicitud retirada: el certificado {d.certificate} ({d.institution_id}) sigue VIGENTE."
                 )
             return 0
         rows = cancellation.pending_requests(s, args.institution)
@@ -449,7 +450,8 @@ def cmd_cancellations(args: argparse.Namespace) -> int:
         for r in rows:
             c = r.certificate
             print(
-                f"{c.folio_control}  institución {c.institution_id}  {c.nombre_completo}  "
+                f"{c.folio_control or '(sin folio de control)'}  folio digital {c.folio_digital}  "
+                f"institución {c.institution_id}  {c.nombre_completo}  "
                 f"motivo {r.motivo} ({motivos.get(r.motivo, '?')})  solicitada {_local(r.requested_at)} "
                 f"por {r.requested_by}  efectiva {_local(r.effective_at)}"
                 + (f"  observaciones: {r.observaciones}" if r.observaciones else "")
@@ -601,6 +603,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     hidden_alias(p, a, "--withdraw")
     a = p.add_argument("--institucion", dest="institution", metavar="ID", help="limita a una institución")
     hidden_alias(p, a, "--institution")
+    p.add_argument(
+        "--folio-digital",
+        action="store_true",
+        help="el FOLIO de --aprobar/--retirar es el folio digital (certificados sin folio de control)",
+    )
     p.add_argument("--por", metavar="NOMBRE", help="quién decide (por omisión, el usuario del sistema)")
 
     p = add("unlock-user", "desbloquea un usuario bloqueado por intentos fallidos", cmd_unlock_user)

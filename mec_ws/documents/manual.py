@@ -377,15 +377,27 @@ def _uses(text: str, name: str) -> bool:
     return name in text
 
 
+ALTERNATIVE_KEYS: tuple[tuple[str, str], ...] = (("folioControl", "folioDigital"),)
+"""Optional request fields of which exactly one must be given: the example uses the first."""
+
+
 def zeep_example(op: Operation, service: ServiceDescription) -> list[str]:
     """A runnable zeep call of ``op`` built from its request and response fields."""
     args: list[str] = []
+    names = {f.name for f in op.request.fields}
+    chosen = {first: second for first, second in ALTERNATIVE_KEYS if {first, second} <= names}
+    others = {second: first for first, second in chosen.items()}
     for f in op.request.fields:
         if f.type == "Autenticacion":
             line = f"    {f.name}=AUTENTICACION,"
         else:
             line = f"    {f.name}={_sample(f, service)},"
-        args.append(line if f.min_occurs > 0 else f"    # {line.strip()}  # opcional")
+        if f.name in chosen:
+            args.append(f"{line}  # o bien {chosen[f.name]}: exactamente uno de los dos")
+        elif f.name in others:
+            args.append(f"    # {line.strip()}  # en lugar de {others[f.name]}")
+        else:
+            args.append(line if f.min_occurs > 0 else f"    # {line.strip()}  # opcional")
     call = (
         [f"respuesta = cliente.service.{op.name}(", *args, ")"]
         if args

@@ -43,7 +43,7 @@ DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = f'yyyy-mm-dd hh:mm:ss "({ZONE_NOTE})"'
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-Value = str | date | datetime
+Value = str | date | datetime | None
 
 
 def local_fecha_carga(moment: datetime) -> datetime:
@@ -81,6 +81,8 @@ def _csv_text(value: Value) -> str:
         return local_iso(value.replace(tzinfo=MEXICO_CITY))
     if isinstance(value, date):
         return value.isoformat()
+    if value is None:  # an absent optional value (folioControl): an empty cell
+        return ""
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 

@@ -96,10 +96,16 @@ class MecApp:
             return query.consulta_certificados(s, who, filtro, pagina, registros_por_pagina)
 
     def descarga_certificado(
-        self, who: Principal, folio_control: str, formato: FormatoCertificado
+        self,
+        who: Principal,
+        folio_control: str | None,
+        formato: FormatoCertificado,
+        folio_digital: str | None = None,
     ) -> Archivo:
         with self._session() as s:
-            return query.descarga_certificado(s, who, folio_control, formato, settings=self.settings)
+            return query.descarga_certificado(
+                s, who, folio_control, formato, folio_digital=folio_digital, settings=self.settings
+            )
 
     def carga_programa_estudios(
         self, who: Principal, nombre_archivo: str, contenido: bytes
@@ -118,11 +124,23 @@ class MecApp:
             return export.exporta_certificados(s, who, filtro, formato, settings=self.settings)
 
     def solicita_cancelacion(
-        self, who: Principal, folio_control: str, motivo: str, observaciones: str | None
+        self,
+        who: Principal,
+        folio_control: str | None,
+        motivo: str,
+        observaciones: str | None,
+        folio_digital: str | None = None,
     ) -> ResultadoCancelacion:
         with self._session() as s:
             return cancellation.solicita_cancelacion(
-                s, who, folio_control, motivo, observaciones, settings=self.settings, now=self.clock()
+                s,
+                who,
+                folio_control,
+                motivo,
+                observaciones,
+                folio_digital=folio_digital,
+                settings=self.settings,
+                now=self.clock(),
             )
 
     def consulta_documentos(self, who: Principal) -> list[Documento]:

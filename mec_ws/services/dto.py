@@ -141,7 +141,7 @@ class CertificadoResumen:
     curp: str
     carrera: str
     folio_pago: str
-    folio_control: str
+    folio_control: str | None  # None: the certificate has no folioControl (optional in the XSD)
     folio_digital: str
     lugar_expedicion: str
     fecha_expedicion: date
@@ -181,11 +181,12 @@ class ProgramaResumen:
 
 @dataclass(frozen=True, slots=True)
 class ResultadoCancelacion:
-    folio_control: str
+    folio_control: str | None  # None when the certificate has no folioControl
     estatus: EstatusCertificado
     fecha_solicitud: datetime
     fecha_efectiva: datetime
     mensaje: str
+    folio_digital: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,8 +42,14 @@ class MecServices(Protocol):
     ) -> PaginaCertificados: ...
 
     def descarga_certificado(
-        self, who: Principal, folio_control: str, formato: FormatoCertificado
-    ) -> Archivo: ...
+        self,
+        who: Principal,
+        folio_control: str | None,
+        formato: FormatoCertificado,
+        folio_digital: str | None = None,
+    ) -> Archivo:
+        """Exactly one of ``folio_control`` / ``folio_digital`` names the certificate."""
+        ...
 
     def carga_programa_estudios(
         self, who: Principal, nombre_archivo: str, contenido: bytes
@@ -57,8 +63,15 @@ class MecServices(Protocol):
     ) -> Archivo: ...
 
     def solicita_cancelacion(
-        self, who: Principal, folio_control: str, motivo: str, observaciones: str | None
-    ) -> ResultadoCancelacion: ...
+        self,
+        who: Principal,
+        folio_control: str | None,
+        motivo: str,
+        observaciones: str | None,
+        folio_digital: str | None = None,
+    ) -> ResultadoCancelacion:
+        """Exactly one of ``folio_control`` / ``folio_digital`` names the certificate."""
+        ...
 
     def consulta_documentos(self, who: Principal) -> list[Documento]: ...
 

@@ -2,19 +2,22 @@
 
 Every filter is optional and they combine with AND.  Date filters on ``fechaCarga`` are calendar
 dates in Mexico City time, both ends inclusive (the day ``hasta`` counts whole); ``fechaExpedicion``
-is a calendar date already.  Results are ordered by ``fechaCarga`` then ``folioControl`` (then the
-institution and the row id, so that pages are stable even across institutions for an SEP
-operator).  ``institucion`` and ``campus`` in the results are the registered names.  An IPES user
+is a calendar date already.  Results are ordered by ``fechaCarga`` then ``folioControl`` (certificates
+without one after those with one, explicitly: SQLite and PostgreSQL place NULLs differently by
+default) then ``folioDigital`` (unique), so that pages are stable even across institutions for an
+SEP operator.  ``institucion`` and ``campus`` in the results are the registered names.  An IPES user
 sees only its institution; an SEP operator sees all, or one institution with ``idInstitucion``.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from mec_ws.config import Settings
@@ -32,6 +35,49 @@ from models import Campus, Certificate, Institution
 
 MEXICO_CITY = ZoneInfo("America/Mexico_City")
 MAX_PAGE_SIZE = 500
+
+
+def listing_order() -> tuple[ColumnElement[Any], ...]:
+    """The order of ``consultaCertificados`` and its export: total, and the same on every database."""
+    return (
+        Certificate.fecha_carga.asc(),
+        Certificate.folio_control.asc().nulls_last(),
+        Certificate.folio_digital.asc(),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateKey:
+    """How a request names one certificate: by ``folioControl`` or by ``folioDigital``."""
+
+    folio_control: str | None
+    folio_digital: str | None
+
+    @classmethod
+    def of(cls, folio_control: str | None, folio_digital: str | None) -> CertificateKey:
+        """Exactly one of the two, else ``SolicitudInvalida`` (blank counts as absent)."""
+        control, digital = _text(folio_control), _text(folio_digital)
+        if control and digital:
+            raise SolicitudInvalida(
+                "Indique solo uno de folioControl o folioDigital para identificar el certificado, no ambos."
+            )
+        if not control and not digital:
+            raise SolicitudInvalida(
+                "Indique el folioControl o el folioDigital del certificado (exactamente uno de los dos); "
+                "un certificado sin folioControl se identifica por su folioDigital."
+            )
+        return cls(control, digital)
+
+    def condition(self) -> ColumnElement[bool]:
+        if self.folio_digital is not None:
+            return Certificate.folio_digital == self.folio_digital
+        return Certificate.folio_control == self.folio_control
+
+    def described(self) -> str:
+        """Spanish, for messages: «folio de control «X»» or «folio digital «Y»»."""
+        if self.folio_digital is not None:
+            return f"folio digital «{self.folio_digital}»"
+        return f"folio de control «{self.folio_control}»"
 
 
 def start_of_day(day: date) -> datetime:
@@ -116,9 +162,7 @@ def consulta_certificados(
     query = filtered(who, filtro)
     total = int(session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
     rows = session.execute(
-        query.order_by(
-            Certificate.fecha_carga, Certificate.folio_control, Certificate.institution_id, Certificate.id
-        )
+        query.order_by(*listing_order())
         .offset((pagina - 1) * registros_por_pagina)
         .limit(registros_por_pagina)
     ).all()
@@ -130,40 +174,46 @@ def consulta_certificados(
     )
 
 
-def _file_name(folio_control: str, suffix: str = ".xml") -> str:
-    return (re.sub(r"[^A-Za-z0-9._-]+", "_", folio_control).strip("._") or "certificado") + suffix
+def _file_name(stem: str, suffix: str = ".xml") -> str:
+    return (re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._") or "certificado") + suffix
 
 
 def descarga_certificado(
     session: Session,
     who: Principal,
-    folio_control: str,
+    folio_control: str | None,
     formato: FormatoCertificado,
     *,
+    folio_digital: str | None = None,
     settings: Settings | None = None,
 ) -> Archivo:
     """The stamped XML, or its printable PDF (``settings.public_url`` gives the QR's verification URL;
-    ``None`` means :meth:`Settings.from_env`)."""
+    ``None`` means :meth:`Settings.from_env`).
+
+    The certificate is named by exactly one of ``folio_control`` (unique within an institution: an
+    IPES user gets its own) and ``folio_digital`` (unique everywhere: how an SEP operator names one
+    certificate, and the only name of a certificate without folioControl).
+    """
+    key = CertificateKey.of(folio_control, folio_digital)
     if formato not in (FormatoCertificado.XML, FormatoCertificado.PDF):
         raise SolicitudInvalida(f"Formato no admitido: {formato}. Formatos disponibles: XML, PDF.")
-    folio_control = (folio_control or "").strip()
-    query = select(Certificate).where(Certificate.folio_control == folio_control)
+    query = select(Certificate).where(key.condition())
     if not who.is_operator:
         query = query.where(Certificate.institution_id == who.institution_id)
     found = session.scalars(query.order_by(Certificate.id).limit(2)).all()
     if not found:
         raise CertificadoInexistente(
-            f"El certificado con folio de control «{folio_control}» no existe "
-            "o no corresponde a su institución."
+            f"El certificado con {key.described()} no existe o no corresponde a su institución."
         )
     if len(found) > 1:
         raise SolicitudInvalida(
-            f"El folio de control «{folio_control}» existe en varias instituciones; "
-            "descárguelo con un usuario de la institución correspondiente."
+            f"El {key.described()} existe en varias instituciones; indique el folioDigital del "
+            "certificado, o descárguelo con un usuario de la institución correspondiente."
         )
     cert = found[0]
+    stem = cert.folio_control or cert.folio_digital
     if formato == FormatoCertificado.PDF:
         url = verification_url(settings or Settings.from_env(), cert.folio_digital)
         pdf = render_certificate_pdf(cert.stamped_xml, estatus=cert.estatus, verification_url=url)
-        return Archivo(nombre_archivo=_file_name(folio_control, ".pdf"), contenido=pdf)
-    return Archivo(nombre_archivo=_file_name(folio_control), contenido=cert.stamped_xml)
+        return Archivo(nombre_archivo=_file_name(stem, ".pdf"), contenido=pdf)
+    return Archivo(nombre_archivo=_file_name(stem), contenido=cert.stamped_xml)

@@ -257,20 +257,28 @@ def build_service(t: WireTypes, error_mec: type[ComplexModel]) -> type[ServiceBa
             )
 
         @operation(t.descargaCertificado_in, t.descargaCertificadoResponse, error_mec)
-        def descargaCertificado(ctx, autenticacion, folioControl, formato):
-            """Un certificado como XML sellado por la SEP o como PDF."""
+        def descargaCertificado(ctx, autenticacion, folioControl, folioDigital, formato):
+            """Un certificado como XML sellado por la SEP o como PDF, por folioControl o folioDigital."""
             r = services_of(ctx).descarga_certificado(
-                login(ctx, autenticacion), text(folioControl), dto.FormatoCertificado(formato)
+                login(ctx, autenticacion),
+                optional_text(folioControl),
+                dto.FormatoCertificado(formato),
+                optional_text(folioDigital),
             )
             return t.descargaCertificadoResponse(
                 nombreArchivo=r.nombre_archivo, archivoBase64=payload(r.contenido)
             )
 
         @operation(t.solicitaCancelacion_in, t.solicitaCancelacionResponse, error_mec)
-        def solicitaCancelacion(ctx, autenticacion, folioControl, motivo, observaciones):
-            """Solicita la cancelación de un certificado; surte efecto al vencer el plazo de revisión."""
+        def solicitaCancelacion(ctx, autenticacion, folioControl, folioDigital, motivo, observaciones):
+            """Solicita la cancelación de un certificado (por folioControl o folioDigital); surte efecto
+            al vencer el plazo de revisión."""
             r = services_of(ctx).solicita_cancelacion(
-                login(ctx, autenticacion), text(folioControl), text(motivo), optional_text(observaciones)
+                login(ctx, autenticacion),
+                optional_text(folioControl),
+                text(motivo),
+                optional_text(observaciones),
+                optional_text(folioDigital),
             )
             return t.solicitaCancelacionResponse(
                 folioControl=r.folio_control,
@@ -278,6 +286,7 @@ def build_service(t: WireTypes, error_mec: type[ComplexModel]) -> type[ServiceBa
                 fechaSolicitud=r.fecha_solicitud,
                 fechaEfectiva=r.fecha_efectiva,
                 mensaje=r.mensaje,
+                folioDigital=r.folio_digital,
             )
 
         @operation(t.cargaProgramaEstudios_in, t.cargaProgramaEstudiosResponse, error_mec)

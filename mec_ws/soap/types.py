@@ -30,6 +30,11 @@ Field = tuple[str, type[ModelBase]]
 TypeFactory = Callable[..., type[ModelBase]]
 
 MAX_REGISTROS_POR_PAGINA = 500
+CLAVE_CERTIFICADO_DOC = (
+    "Indique exactamente uno de folioControl o folioDigital (ambos o ninguno: SolicitudInvalida). "
+    "folioControl es opcional en el certificado; uno sin él se identifica por su folioDigital, que "
+    "también identifica sin ambigüedad un certificado para un operador de la SEP."
+)
 
 
 def required(model: type[ModelBase], doc: str = "", **attrs: Any) -> type[ModelBase]:
@@ -239,7 +244,7 @@ class WireTypes:
                 ("curp", required(Unicode)),
                 ("carrera", required(Unicode)),
                 ("folioPago", required(Unicode)),
-                ("folioControl", required(Unicode)),
+                ("folioControl", optional(Unicode, "Ausente cuando el certificado no trae folioControl.")),
                 ("folioDigital", required(Unicode)),
                 ("lugarExpedicion", required(Unicode)),
                 ("fechaExpedicion", required(Date)),
@@ -355,13 +360,14 @@ class WireTypes:
                 ("registrosPorPagina", required(Integer32)),
                 ("certificados", wrapped_list(self.Certificado, "certificado")),
             ],
-            "Una página de certificados, ordenados por fechaCarga y folioControl; el orden es "
-            "estable entre páginas.",
+            "Una página de certificados, ordenados por fechaCarga, folioControl (los que no lo "
+            "tienen, al final) y folioDigital; el orden es estable entre páginas.",
         )
 
         self.descargaCertificado_in: list[Field] = [
             auth,
-            ("folioControl", required(Unicode)),
+            ("folioControl", optional(Unicode, CLAVE_CERTIFICADO_DOC)),
+            ("folioDigital", optional(Unicode, CLAVE_CERTIFICADO_DOC)),
             ("formato", self.FormatoCertificado(min_occurs=1, nillable=False)),
         ]
         self.descargaCertificadoResponse = complex_type(
@@ -397,7 +403,8 @@ class WireTypes:
 
         self.solicitaCancelacion_in: list[Field] = [
             auth,
-            ("folioControl", required(Unicode)),
+            ("folioControl", optional(Unicode, CLAVE_CERTIFICADO_DOC)),
+            ("folioDigital", optional(Unicode, CLAVE_CERTIFICADO_DOC)),
             (
                 "motivo",
                 required(
@@ -412,7 +419,7 @@ class WireTypes:
             tns,
             "solicitaCancelacionResponse",
             [
-                ("folioControl", required(Unicode)),
+                ("folioControl", optional(Unicode, "Ausente cuando el certificado no trae folioControl.")),
                 ("estatus", self.EstatusCertificado(min_occurs=1, nillable=False)),
                 ("fechaSolicitud", required(DateTime, "Instante de la solicitud, en UTC.")),
                 (
@@ -425,6 +432,7 @@ class WireTypes:
                     ),
                 ),
                 ("mensaje", required(Unicode)),
+                ("folioDigital", optional(Unicode, "El folio digital del certificado.")),
             ],
             "La solicitud queda pendiente (CANCELACION_SOLICITADA) hasta fechaEfectiva; desde "
             "entonces el certificado está CANCELADO en consultas, descargas y verificación pública.",

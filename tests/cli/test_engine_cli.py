@@ -144,3 +144,31 @@ def test_verify_stamped_certificate(demo: Path, tmp_path: Path):
         "verify", "--sep-cer", demo / "sep.cer", demo / "validos" / "certificado-01.xml", cwd=demo
     )
     assert unstamped.returncode == 1
+
+
+def test_generator_samples_validate_and_verify_once_stamped(demo: Path, tmp_path: Path):
+    """Public generators' files: empty <Dreoe/> <SepIpes/>, and one without folioControl."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    from mec_ws.certificate.reader import read_xml
+    from mec_ws.certificate.stamp import SepSigner, stamp
+
+    files = sorted((demo / "generadores").glob("*.xml"))
+    assert [p.name for p in files] == ["con-marcadores.xml", "sin-folio-control.xml"]
+    assert all(p.read_bytes().rstrip().endswith(b"<Dreoe/><SepIpes/></Dec>") for p in files)
+    assert b"folioControl" not in (demo / "generadores" / "sin-folio-control.xml").read_bytes()
+    result = run("validate", *registry_args(demo), *files, cwd=demo)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 correcto(s), 0 con errores" in result.stdout
+
+    key = serialization.load_pem_private_key((demo / "sep.key.pem").read_bytes(), password=None)
+    cert = x509.load_der_x509_certificate((demo / "sep.cer").read_bytes())
+    signer = SepSigner(key, cert, "PEHL750312MDFRRR26", "Luisa Pérez", 5, "DIRECTORA")  # type: ignore[arg-type]
+    for path in files:
+        stamped = tmp_path / path.name
+        stamped.write_bytes(stamp(read_xml(path.read_bytes()).getroot(), signer).xml)
+        assert stamped.read_bytes().count(b"<Dreoe ") == 1 and b"<Dreoe/>" not in stamped.read_bytes()
+        ok = run("verify", "--sep-cer", demo / "sep.cer", stamped, cwd=demo)
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        assert "VÁLIDO" in ok.stdout

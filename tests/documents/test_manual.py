@@ -194,3 +194,11 @@ def test_the_client_preamble_compiles(manual: str) -> None:
     preamble = manual[manual.index("## Cliente con zeep") : manual.index("## Operaciones")]
     for block in python_blocks(preamble):
         compile(block, "preamble", "exec")
+
+
+def test_manual_says_exactly_one_key_for_download_and_cancellation(manual: str) -> None:
+    for operation in ("descargaCertificado", "solicitaCancelacion"):
+        section = manual.split(f"### {operation}", 1)[1].split("\n### ", 1)[0]
+        assert "exactamente uno de folioControl o folioDigital" in section
+        assert re.search(r"^    folioControl=.*exactamente uno", section, re.M), section
+        assert re.search(r"^    # folioDigital=.*en lugar de folioControl", section, re.M), section

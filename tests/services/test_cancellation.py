@@ -263,7 +263,10 @@ def test_early_approval(world: World) -> None:
     world.clock.advance(hours=3)
     with world.sessions() as s:
         decision = cancellation.approve(s, "A-1", None, now=world.clock(), by="revisor")
-    assert decision == cancellation.Decision("A-1", "000001", EstatusCertificado.CANCELADO, world.clock.now)
+    assert decision == cancellation.Decision(
+        "A-1", "000001", EstatusCertificado.CANCELADO, world.clock.now, decision.folio_digital
+    )
+    assert decision.folio_digital and decision.certificate == "A-1"
     assert _status(world, "A-1") is EstatusCertificado.CANCELADO
     (req,) = _requests(world, "A-1")
     assert req.estatus is EstatusCancelacion.APLICADA
@@ -342,3 +345,61 @@ def test_cancelled_after_a_real_upload(engine: Engine, tmp_path: Path) -> None:
         world.ipes, FiltroCertificados(folio_digital=summary.folio_digital), 1, 10
     )
     assert [c.estatus for c in page.certificados] == [EstatusCertificado.CANCELADO]
+
+
+# --- by folioDigital: certificates without folioControl -------------------------------------------
+
+
+def _request_digital(world: World, digital: str | None, folio_control: str | None = None, **kw: object):
+    with world.sessions() as s:
+        return cancellation.solicita_cancelacion(
+            s,
+            kw.pop("who", world.ipes),  # type: ignore[arg-type]
+            folio_control,
+            "C1",
+            None,
+            folio_digital=digital,
+            settings=world.settings,
+            now=world.clock(),
+        )
+
+
+def _status_digital(world: World, digital: str) -> EstatusCertificado:
+    with world.sessions() as s:
+        return s.scalars(select(Certificate.estatus).where(Certificate.folio_digital == digital)).one()
+
+
+def test_cancel_a_certificate_without_folio_control_by_its_folio_digital(world: World) -> None:
+    digital = _cert(world, None)  # type: ignore[arg-type]
+    _cert(world, None)  # type: ignore[arg-type]  # a second one without folio: NULLs never collide
+    r = _request_digital(world, digital)
+    assert (r.folio_control, r.folio_digital, r.estatus) == (
+        None,
+        digital,
+        EstatusCertificado.CANCELACION_SOLICITADA,
+    )
+    assert _status_digital(world, digital) is EstatusCertificado.CANCELACION_SOLICITADA
+    with pytest.raises(errors.CancelacionNoPermitida, match=digital):
+        _request_digital(world, digital)
+    with world.sessions() as s:  # the SEP decides by folio digital too
+        decision = cancellation.withdraw(
+            s, None, None, now=world.clock(), by="revisor", folio_digital=digital
+        )
+    assert (decision.folio_control, decision.certificate) == (None, digital)
+    assert _status_digital(world, digital) is EstatusCertificado.VIGENTE
+    _request_digital(world, digital)
+    with world.sessions() as s:
+        decision = cancellation.approve(s, None, None, now=world.clock(), by="revisor", folio_digital=digital)
+    assert _status_digital(world, digital) is EstatusCertificado.CANCELADO
+
+
+def test_cancellation_key_faults(world: World) -> None:
+    mine = _cert(world, "A-1")
+    theirs = _cert(world, None, "000002")  # type: ignore[arg-type]
+    for control, digital in ((None, None), ("  ", ""), ("A-1", mine)):
+        with pytest.raises(errors.SolicitudInvalida, match="folioDigital"):
+            _request_digital(world, digital, control)
+    with pytest.raises(errors.CertificadoInexistente):
+        _request_digital(world, theirs)
+    assert _status_digital(world, theirs) is EstatusCertificado.VIGENTE
+    assert _request_digital(world, mine).folio_control == "A-1"  # by folioDigital, has a folioControl

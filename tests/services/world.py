@@ -212,7 +212,7 @@ _cert_seq = itertools.count(1)
 
 def add_certificate(
     world: World,
-    folio_control: str,
+    folio_control: str | None,
     *,
     fecha_carga: datetime,
     institution_id: str = "000001",

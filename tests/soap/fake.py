@@ -165,11 +165,16 @@ class FakeMec:
         found.sort(key=lambda r: (r.fecha_carga, r.folio_control))
         return found
 
-    def _certificado(self, who: dto.Principal, folio_control: str) -> FakeCertificado:
+    def _certificado(
+        self, who: dto.Principal, folio_control: str | None, folio_digital: str | None = None
+    ) -> FakeCertificado:
+        if bool(folio_control) == bool(folio_digital):
+            raise errors.SolicitudInvalida("Indique exactamente uno de folioControl o folioDigital.")
         for c in self.certificados:
-            if c.resumen.folio_control == folio_control and self._sees(who, c.institucion):
+            key = c.resumen.folio_digital if folio_digital else c.resumen.folio_control
+            if key == (folio_digital or folio_control) and self._sees(who, c.institucion):
                 return c
-        raise errors.CertificadoInexistente(f"El certificado {folio_control!r} no existe.")
+        raise errors.CertificadoInexistente(f"El certificado {folio_control or folio_digital!r} no existe.")
 
     def _lote_view(self, lote: FakeLote) -> dto.Lote:
         con_error = sum(1 for a in lote.detalle if a.estatus is dto.EstatusArchivo.CON_ERRORES)
@@ -294,13 +299,19 @@ class FakeMec:
         )
 
     def descarga_certificado(
-        self, who: dto.Principal, folio_control: str, formato: dto.FormatoCertificado
+        self,
+        who: dto.Principal,
+        folio_control: str | None,
+        formato: dto.FormatoCertificado,
+        folio_digital: str | None = None,
     ) -> dto.Archivo:
-        self._enter("descarga_certificado", folio_control, formato)
-        c = self._certificado(who, folio_control)
+        extra = (folio_digital,) if folio_digital is not None else ()
+        self._enter("descarga_certificado", folio_control, formato, *extra)
+        c = self._certificado(who, folio_control, folio_digital)
+        stem = c.resumen.folio_control or c.resumen.folio_digital
         if formato is dto.FormatoCertificado.XML:
-            return dto.Archivo(f"{folio_control}.xml", c.xml)
-        return dto.Archivo(f"{folio_control}.pdf", b"%PDF-1.7\n" + c.xml)
+            return dto.Archivo(f"{stem}.xml", c.xml)
+        return dto.Archivo(f"{stem}.pdf", b"%PDF-1.7\n" + c.xml)
 
     def carga_programa_estudios(
         self, who: dto.Principal, nombre_archivo: str, contenido: bytes
@@ -360,25 +371,33 @@ class FakeMec:
         return dto.Archivo(f"certificados.{formato.value.lower()}", buffer.getvalue())
 
     def solicita_cancelacion(
-        self, who: dto.Principal, folio_control: str, motivo: str, observaciones: str | None
+        self,
+        who: dto.Principal,
+        folio_control: str | None,
+        motivo: str,
+        observaciones: str | None,
+        folio_digital: str | None = None,
     ) -> dto.ResultadoCancelacion:
-        self._enter("solicita_cancelacion", folio_control, motivo, observaciones)
-        c = self._certificado(who, folio_control)
+        extra = (folio_digital,) if folio_digital is not None else ()
+        self._enter("solicita_cancelacion", folio_control, motivo, observaciones, *extra)
+        c = self._certificado(who, folio_control, folio_digital)
         if motivo not in MOTIVOS_CANCELACION:
             raise errors.SolicitudInvalida(f"El motivo de cancelación {motivo!r} no está en el catálogo.")
         if c.resumen.estatus is not dto.EstatusCertificado.VIGENTE:
             raise errors.CancelacionNoPermitida(
-                f"El certificado {folio_control!r} ya tiene una cancelación solicitada o aplicada."
+                f"El certificado {folio_control or folio_digital!r} ya tiene una cancelación "
+                "solicitada o aplicada."
             )
         c.resumen = dataclasses.replace(c.resumen, estatus=dto.EstatusCertificado.CANCELACION_SOLICITADA)
         result = dto.ResultadoCancelacion(
-            folio_control=folio_control,
+            folio_control=c.resumen.folio_control,
             estatus=dto.EstatusCertificado.CANCELACION_SOLICITADA,
             fecha_solicitud=self.now,
             fecha_efectiva=self.now + timedelta(hours=CANCELACION_HORAS),
             mensaje="Cancelación solicitada; surtirá efecto al concluir el plazo de revisión.",
+            folio_digital=c.resumen.folio_digital,
         )
-        self.cancelaciones[folio_control] = result
+        self.cancelaciones[c.resumen.folio_digital] = result
         return result
 
     def consulta_documentos(self, who: dto.Principal) -> list[dto.Documento]:

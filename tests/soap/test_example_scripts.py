@@ -110,3 +110,24 @@ def test_concluye_pruebas_reports_what_is_missing_then_concludes(server: str, fa
     done = example(server, "concluye_pruebas.py")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "CONCLUIDAS: Fase de pruebas concluida."
+
+
+def test_descarga_and_cancel_by_folio_digital(server: str, fake: FakeMec, tmp_path: Path) -> None:
+    digital = fake.certificados[0].resumen.folio_digital
+    folio = fake.certificados[0].resumen.folio_control
+    done = example(server, "descarga_certificado.py", "--folio-digital", digital, "--salida", tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert fake.calls[-1] == ("descarga_certificado", (None, dto.FormatoCertificado.XML, digital))
+    assert (tmp_path / f"{folio}.xml").read_bytes() == fake.certificados[0].xml
+    old = example(server, "descarga_certificado.py", folio, "--formato", "PDF", "--salida", tmp_path)
+    assert old.returncode == 0, old.stderr
+    assert fake.calls[-1] == ("descarga_certificado", (folio, dto.FormatoCertificado.PDF))
+    for script, extra in (("descarga_certificado.py", []), ("solicita_cancelacion.py", ["--motivo", "C1"])):
+        both = example(server, script, folio, "--folio-digital", digital, *extra)
+        neither = example(server, script, *extra)
+        assert both.returncode == neither.returncode == 2
+        assert "exactamente uno" in both.stderr and "exactamente uno" in neither.stderr
+    cancelled = example(server, "solicita_cancelacion.py", "--folio-digital", digital, "--motivo", "C1")
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert f"folio digital {digital}" in cancelled.stdout and "CANCELACION_SOLICITADA" in cancelled.stdout
+    assert fake.calls[-1] == ("solicita_cancelacion", (None, "C1", None, digital))

@@ -79,7 +79,28 @@ def test_cancellation_instants_are_utc_with_z(post: Post) -> None:
         "fechaSolicitud",
         "fechaEfectiva",
         "mensaje",
+        "folioDigital",
     ]
+
+
+def test_old_style_requests_with_only_folio_control_still_validate(post: Post, fake: FakeMec) -> None:
+    """Clients written before folioDigital existed send folioControl alone, in the same place."""
+    response = post(
+        envelope("descargaCertificado", "<m:folioControl>FC-1</m:folioControl><m:formato>XML</m:formato>")
+    )
+    assert response.status_code == 200, response.text
+    assert fake.calls[-1] == ("descarga_certificado", ("FC-1", dto.FormatoCertificado.XML))
+
+
+def test_folio_digital_after_folio_control_reaches_the_service(post: Post, fake: FakeMec) -> None:
+    digital = fake.certificados[0].resumen.folio_digital
+    fields = f"<m:folioDigital>{digital}</m:folioDigital><m:formato>PDF</m:formato>"
+    assert post(envelope("descargaCertificado", fields)).status_code == 200
+    assert fake.calls[-1] == ("descarga_certificado", (None, dto.FormatoCertificado.PDF, digital))
+    # the sequence order is part of the contract: folioDigital before folioControl is a schema error
+    swapped = f"<m:folioDigital>{digital}</m:folioDigital><m:folioControl>FC-1</m:folioControl>"
+    code, *_ = soap_fault(post(envelope("descargaCertificado", swapped + "<m:formato>XML</m:formato>")))
+    assert code == "Client.SolicitudInvalida"
 
 
 def test_documents_are_a_wrapped_list(post: Post) -> None:

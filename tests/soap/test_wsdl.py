@@ -43,7 +43,7 @@ OPERATIONS = [  # every operation of contract.md, in its order
     "descargaDocumento",
     "concluyePruebas",
 ]
-OPTIONAL_ARGUMENTS = {"filtro", "observaciones"}
+OPTIONAL_ARGUMENTS = {"filtro", "observaciones", "folioControl", "folioDigital"}
 
 SIGNATURES = {
     "cargaCertificados": (
@@ -62,7 +62,10 @@ SIGNATURES = {
         ["autenticacion", "filtro", "pagina", "registrosPorPagina"],
         ["totalRegistros", "pagina", "registrosPorPagina", "certificados"],
     ),
-    "descargaCertificado": (["autenticacion", "folioControl", "formato"], ["nombreArchivo", "archivoBase64"]),
+    "descargaCertificado": (
+        ["autenticacion", "folioControl", "folioDigital", "formato"],
+        ["nombreArchivo", "archivoBase64"],
+    ),
     "cargaProgramaEstudios": (
         ["autenticacion", "nombreArchivo", "archivoBase64"],
         ["estatus", "mensaje", "errores", "idCarrera", "clavePlan"],
@@ -70,8 +73,8 @@ SIGNATURES = {
     "consultaProgramasEstudios": (["autenticacion"], ["programas"]),
     "exportaCertificados": (["autenticacion", "filtro", "formato"], ["nombreArchivo", "archivoBase64"]),
     "solicitaCancelacion": (
-        ["autenticacion", "folioControl", "motivo", "observaciones"],
-        ["folioControl", "estatus", "fechaSolicitud", "fechaEfectiva", "mensaje"],
+        ["autenticacion", "folioControl", "folioDigital", "motivo", "observaciones"],
+        ["folioControl", "estatus", "fechaSolicitud", "fechaEfectiva", "mensaje", "folioDigital"],
     ),
     "consultaDocumentos": (["autenticacion"], ["documentos"]),
     "descargaDocumento": (["autenticacion", "nombre"], ["nombreArchivo", "archivoBase64"]),
