@@ -8,9 +8,9 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from mec_ws.services.dto import EstatusCertificado
 from models.base import Base, str_enum, utcnow
 from models.batches import LOTE_ID, Batch
+from models.enums import EstatusCertificado
 from models.registry import Campus, Institution
 
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO, Any
 
-from mec_ws.services.dto import EstatusArchivo
+from models.enums import EstatusArchivo
 
 CSV_NAME = "resultado.csv"
 CERTS_DIR = "certificados"

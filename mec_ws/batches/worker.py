@@ -32,11 +32,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from mec_ws import db
 from mec_ws.batches.processing import BatchOutcome, ClaimLost, RetryBatch, process_batch
 from mec_ws.batches.storage import BatchStorage
+from mec_ws.cancellations import apply_due_cancellations
 from mec_ws.config import Settings
 from mec_ws.errors import ConfigurationError
-from mec_ws.services.cancellation import apply_due_cancellations
-from mec_ws.services.dto import EstatusLote
 from models import Batch, WorkerHeartbeat, utcnow
+from models.enums import EstatusLote
 
 log = logging.getLogger(__name__)
 

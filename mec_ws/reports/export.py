@@ -1,7 +1,7 @@
 """``exportaCertificados`` files: CSV and XLSX with the columns of ``consultaCertificados``.
 
-Both writers consume an iterable of :class:`CertificadoResumen` once, row by row, and write to a
-binary stream, so an export of any size never holds its rows in memory.
+Both writers consume an iterable of :class:`ExportRow` (e.g. ``mec_ws.services.dto.CertificadoResumen``)
+once, row by row, and write to a binary stream, so an export of any size never holds its rows in memory.
 
 Columns (``EXPORT_COLUMNS``), in the order of the ``certificado`` element of the contract, with
 plain upper-case headers without accents (what spreadsheet users and scripts match most easily):
@@ -25,7 +25,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -33,7 +33,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from mec_ws.services.dto import CertificadoResumen
+from models.enums import EstatusCertificado
 
 MEXICO_CITY = ZoneInfo("America/Mexico_City")
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -45,6 +45,35 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 Value = str | date | datetime
 
 
+class ExportRow(Protocol):
+    """One certificate as the export shows it (``CertificadoResumen`` is one)."""
+
+    @property
+    def institucion(self) -> str: ...
+    @property
+    def campus(self) -> str: ...
+    @property
+    def nombre(self) -> str: ...
+    @property
+    def curp(self) -> str: ...
+    @property
+    def carrera(self) -> str: ...
+    @property
+    def folio_pago(self) -> str: ...
+    @property
+    def folio_control(self) -> str: ...
+    @property
+    def folio_digital(self) -> str: ...
+    @property
+    def lugar_expedicion(self) -> str: ...
+    @property
+    def fecha_expedicion(self) -> date: ...
+    @property
+    def fecha_carga(self) -> datetime: ...
+    @property
+    def estatus(self) -> EstatusCertificado: ...
+
+
 def local_fecha_carga(moment: datetime) -> datetime:
     """An upload instant as naive Mexico City local time, to the second (what both files show)."""
     if moment.tzinfo is None:  # stored instants are aware UTC; be explicit about anything else
@@ -52,7 +81,7 @@ def local_fecha_carga(moment: datetime) -> datetime:
     return moment.astimezone(MEXICO_CITY).replace(tzinfo=None, microsecond=0)
 
 
-_COLUMNS: tuple[tuple[str, Callable[[CertificadoResumen], Value], int], ...] = (
+_COLUMNS: tuple[tuple[str, Callable[[ExportRow], Value], int], ...] = (
     ("INSTITUCION", lambda r: r.institucion, 40),
     ("CAMPUS", lambda r: r.campus, 28),
     ("NOMBRE", lambda r: r.nombre, 36),
@@ -70,7 +99,7 @@ _COLUMNS: tuple[tuple[str, Callable[[CertificadoResumen], Value], int], ...] = (
 EXPORT_COLUMNS: tuple[str, ...] = tuple(header for header, _, _ in _COLUMNS)
 
 
-def row_values(row: CertificadoResumen) -> tuple[Value, ...]:
+def row_values(row: ExportRow) -> tuple[Value, ...]:
     """One certificate as typed cell values, in ``EXPORT_COLUMNS`` order."""
     return tuple(get(row) for _, get, _ in _COLUMNS)
 
@@ -83,7 +112,7 @@ def _csv_text(value: Value) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def write_csv(rows: Iterable[CertificadoResumen], out: BinaryIO) -> None:
+def write_csv(rows: Iterable[ExportRow], out: BinaryIO) -> None:
     """Write the CSV (BOM, header, one line per certificate, CRLF) to ``out``; returns nothing."""
     out.write(UTF8_BOM)
     text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
@@ -97,7 +126,7 @@ def write_csv(rows: Iterable[CertificadoResumen], out: BinaryIO) -> None:
         text.detach()  # leave ``out`` open for the caller
 
 
-def write_xlsx(rows: Iterable[CertificadoResumen], out: BinaryIO) -> None:
+def write_xlsx(rows: Iterable[ExportRow], out: BinaryIO) -> None:
     """Write the XLSX workbook to ``out`` (openpyxl write-only mode: rows go straight to disk)."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(SHEET_TITLE)
