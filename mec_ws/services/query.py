@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session, defer
 
 from mec_ws.config import Settings
 from mec_ws.errors import CertificadoInexistente, SolicitudInvalida
@@ -49,18 +50,14 @@ def _check_range(desde: date | None, hasta: date | None, what: str) -> None:
         raise SolicitudInvalida(f"{what}: la fecha «desde» ({desde}) es posterior a «hasta» ({hasta}).")
 
 
-def filtered(who: Principal, filtro: FiltroCertificados) -> Select[tuple[Certificate, str, str]]:
-    """The certificates ``who`` may see that match ``filtro``, with institution and campus names."""
-    query = (
-        select(Certificate, Institution.name, Campus.name)
-        .join(Institution, Institution.id == Certificate.institution_id)
-        .join(Campus, Campus.id == Certificate.campus_id)
-    )
+def conditions(who: Principal, filtro: FiltroCertificados) -> list[ColumnElement[bool]]:
+    """The WHERE conditions (on ``certificates`` alone) of what ``who`` may see matching ``filtro``."""
+    where: list[ColumnElement[bool]] = []
     if who.is_operator:
         if inst := _text(filtro.id_institucion):
-            query = query.where(Certificate.institution_id == inst)
+            where.append(Certificate.institution_id == inst)
     else:
-        query = query.where(Certificate.institution_id == who.institution_id)
+        where.append(Certificate.institution_id == who.institution_id)
     for column, value in (
         (Certificate.campus_id, filtro.id_campus),
         (Certificate.folio_pago, filtro.folio_pago),
@@ -69,22 +66,36 @@ def filtered(who: Principal, filtro: FiltroCertificados) -> Select[tuple[Certifi
         (Certificate.curp, filtro.curp.upper() if filtro.curp else None),
     ):
         if text := _text(value):
-            query = query.where(column == text)
+            where.append(column == text)
     _check_range(filtro.fecha_expedicion_desde, filtro.fecha_expedicion_hasta, "fechaExpedicion")
     _check_range(filtro.fecha_carga_desde, filtro.fecha_carga_hasta, "fechaCarga")
     if filtro.fecha_expedicion_desde is not None:
-        query = query.where(Certificate.fecha_expedicion >= filtro.fecha_expedicion_desde)
+        where.append(Certificate.fecha_expedicion >= filtro.fecha_expedicion_desde)
     if filtro.fecha_expedicion_hasta is not None:
-        query = query.where(Certificate.fecha_expedicion <= filtro.fecha_expedicion_hasta)
+        where.append(Certificate.fecha_expedicion <= filtro.fecha_expedicion_hasta)
     if filtro.fecha_carga_desde is not None:
-        query = query.where(Certificate.fecha_carga >= start_of_day(filtro.fecha_carga_desde))
+        where.append(Certificate.fecha_carga >= start_of_day(filtro.fecha_carga_desde))
     if filtro.fecha_carga_hasta is not None:
-        query = query.where(
-            Certificate.fecha_carga < start_of_day(filtro.fecha_carga_hasta + timedelta(days=1))
-        )
+        where.append(Certificate.fecha_carga < start_of_day(filtro.fecha_carga_hasta + timedelta(days=1)))
     if filtro.estatus is not None:
-        query = query.where(Certificate.estatus == filtro.estatus)
-    return query
+        where.append(Certificate.estatus == filtro.estatus)
+    return where
+
+
+def filtered(who: Principal, filtro: FiltroCertificados) -> Select[tuple[Certificate, str, str]]:
+    """The certificates ``who`` may see that match ``filtro``, with institution and campus names."""
+    return (
+        select(Certificate, Institution.name, Campus.name)
+        .join(Institution, Institution.id == Certificate.institution_id)
+        .join(Campus, Campus.id == Certificate.campus_id)
+        .where(*conditions(who, filtro))
+    )
+
+
+def page_order(*, descending: bool = False) -> tuple[ColumnElement[Any], ...]:
+    """The stable order of results: ``fechaCarga``, ``folioControl``, institution, row id."""
+    columns = (Certificate.fecha_carga, Certificate.folio_control, Certificate.institution_id, Certificate.id)
+    return tuple(c.desc() for c in columns) if descending else tuple(c.asc() for c in columns)
 
 
 def resumen(cert: Certificate, institucion: str, campus: str) -> CertificadoResumen:
@@ -113,15 +124,40 @@ def consulta_certificados(
         )
     if pagina < 1:
         raise SolicitudInvalida(f"pagina empieza en 1 (se recibió {pagina}).")
-    query = filtered(who, filtro)
-    total = int(session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
-    rows = session.execute(
-        query.order_by(
-            Certificate.fecha_carga, Certificate.folio_control, Certificate.institution_id, Certificate.id
+    where = conditions(who, filtro)
+    # The exact total counts ``certificates`` alone: every row has its institution and campus
+    # (non-null foreign keys), so the joins would not change it, only slow it down.
+    total = int(session.scalar(select(func.count()).select_from(Certificate).where(*where)) or 0)
+    offset = (pagina - 1) * registros_por_pagina
+    if offset >= total:
+        rows: list[Any] = []
+    else:
+        # The page is found on ids alone (the ordered/covering indexes of ``models.Certificate``
+        # make that an index-only scan), and only its rows are then read whole and joined.  A page
+        # past the middle is taken from the other end of the order, so the last pages cost what
+        # the first ones do; the walk is longest for the middle page of a large result.
+        limit = min(registros_por_pagina, total - offset)
+        from_end = total - offset - limit  # rows after the page
+        backwards = from_end < offset
+        skip = from_end if backwards else offset
+        ids = (
+            select(Certificate.id)
+            .where(*where)
+            .order_by(*page_order(descending=backwards))
+            .offset(skip)
+            .limit(limit)
+            .subquery()
         )
-        .offset((pagina - 1) * registros_por_pagina)
-        .limit(registros_por_pagina)
-    ).all()
+        rows = list(
+            session.execute(
+                select(Certificate, Institution.name, Campus.name)
+                .join(ids, ids.c.id == Certificate.id)
+                .join(Institution, Institution.id == Certificate.institution_id)
+                .join(Campus, Campus.id == Certificate.campus_id)
+                .options(defer(Certificate.stamped_xml))
+                .order_by(*page_order())
+            ).all()
+        )
     return PaginaCertificados(
         total_registros=total,
         pagina=pagina,
