@@ -399,7 +399,9 @@ def _explain(engine: Engine, case: Case, f: FiltroCertificados, pagina: int, siz
     statements: list[str] = []
 
     def capture(conn, cursor, statement, parameters, context, executemany) -> None:
-        statements.append(cursor.mogrify(statement, parameters).decode())
+        import psycopg
+
+        statements.append(psycopg.ClientCursor(cursor.connection).mogrify(statement, parameters))
 
     from sqlalchemy import event
 
@@ -441,6 +443,7 @@ def run(
     schema: str | None = None,
     keep: bool = False,
     explain: bool = False,
+    only: str | None = None,
 ) -> list[Result]:
     with throwaway_schema(url, schema, keep) as (engine, new):
         if new:
@@ -451,7 +454,8 @@ def run(
                 f"(largest {shape.largest:,}) in {time.perf_counter() - t0:.1f} s",
                 flush=True,
             )
-        results = measure(engine, cases(engine, repeat), repeat, size, explain)
+        chosen = [c for c in cases(engine, repeat) if not only or only in c.name]
+        results = measure(engine, chosen, repeat, size, explain)
     print_table(results, size)
     return results
 
@@ -470,6 +474,7 @@ def main() -> None:
     parser.add_argument("--schema", help="reuse this already loaded schema")
     parser.add_argument("--keep", action="store_true", help="do not drop the schema")
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--only", help="measure only the cases whose name contains this text")
     args = parser.parse_args()
     if not args.url:
         raise SystemExit("indique --url o MEC_BENCH_DATABASE_URL / MEC_TEST_DATABASE_URL (PostgreSQL)")
@@ -481,6 +486,7 @@ def main() -> None:
         schema=args.schema,
         keep=args.keep,
         explain=args.explain,
+        only=args.only,
     )
 
 
