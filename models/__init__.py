@@ -11,7 +11,13 @@ by ``mec_ws.services.dto`` because they are wire values too).
 
 from models.base import NAMING_CONVENTION, Base, UtcDateTime, utcnow
 from models.batches import MAX_ATTEMPTS, Batch, BatchFile, BatchKind, FolioPago, WorkerHeartbeat
-from models.certificates import CancellationRequest, Certificate, Document, EstatusCancelacion
+from models.certificates import (
+    CancellationRequest,
+    Certificate,
+    CertificateCount,
+    Document,
+    EstatusCancelacion,
+)
 from models.enums import EstatusArchivo, EstatusCertificado, EstatusFolio, EstatusLote
 from models.programs import ProgramCampusRow, ProgramSubjectRow, StudyProgramRow
 from models.registry import Campus, Institution, Officer, SepStampKey, TrustedCA, User
@@ -26,6 +32,7 @@ __all__ = [
     "Campus",
     "CancellationRequest",
     "Certificate",
+    "CertificateCount",
     "Document",
     "EstatusArchivo",
     "EstatusCancelacion",

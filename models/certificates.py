@@ -5,7 +5,17 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, str_enum, utcnow
@@ -99,6 +109,25 @@ class Certificate(Base):
     cancellations: Mapped[list[CancellationRequest]] = relationship(
         back_populates="certificate", order_by="CancellationRequest.requested_at"
     )
+
+
+class CertificateCount(Base):
+    """How many certificates each (institution, campus, estatus) has: the exact ``totalRegistros``
+    of a query filtered only by those, without counting rows.
+
+    Kept by database triggers on ``certificates`` (insert, delete, and update of those three
+    columns; migration ``0005``), so every writer — the worker, bulk SQL, a hand-made fix — keeps
+    it right in the same transaction.  Rows with ``n = 0`` may remain.
+    """
+
+    __tablename__ = "certificate_counts"
+
+    institution_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    campus_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    estatus: Mapped[EstatusCertificado] = mapped_column(
+        str_enum(EstatusCertificado, "estatus_certificado"), primary_key=True
+    )
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class CancellationRequest(Base):

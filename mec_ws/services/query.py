@@ -29,7 +29,7 @@ from mec_ws.services.dto import (
     PaginaCertificados,
     Principal,
 )
-from models import Campus, Certificate, Institution
+from models import Campus, Certificate, CertificateCount, Institution
 
 MEXICO_CITY = ZoneInfo("America/Mexico_City")
 MAX_PAGE_SIZE = 500
@@ -115,6 +115,44 @@ def resumen(cert: Certificate, institucion: str, campus: str) -> CertificadoResu
     )
 
 
+def _counted_only_by_kept_columns(filtro: FiltroCertificados) -> bool:
+    """Whether ``filtro`` filters by nothing but institution, campus and estatus."""
+    return not any(
+        (
+            _text(filtro.folio_pago),
+            _text(filtro.folio_control),
+            _text(filtro.folio_digital),
+            _text(filtro.curp),
+            filtro.fecha_expedicion_desde,
+            filtro.fecha_expedicion_hasta,
+            filtro.fecha_carga_desde,
+            filtro.fecha_carga_hasta,
+        )
+    )
+
+
+def _total(
+    session: Session, who: Principal, filtro: FiltroCertificados, where: list[ColumnElement[bool]]
+) -> int:
+    """The exact number of matching certificates.
+
+    Filtered only by institution, campus and estatus, it is the sum of the kept counts
+    (:class:`models.CertificateCount`, a few rows); otherwise a ``COUNT`` over ``certificates``
+    alone (every row has its institution and campus, so the joins would not change it).
+    """
+    if _counted_only_by_kept_columns(filtro):
+        kept: list[ColumnElement[bool]] = []
+        inst = _text(filtro.id_institucion) if who.is_operator else who.institution_id
+        if inst:
+            kept.append(CertificateCount.institution_id == inst)
+        if campus := _text(filtro.id_campus):
+            kept.append(CertificateCount.campus_id == campus)
+        if filtro.estatus is not None:
+            kept.append(CertificateCount.estatus == filtro.estatus)
+        return int(session.scalar(select(func.coalesce(func.sum(CertificateCount.n), 0)).where(*kept)) or 0)
+    return int(session.scalar(select(func.count()).select_from(Certificate).where(*where)) or 0)
+
+
 def consulta_certificados(
     session: Session, who: Principal, filtro: FiltroCertificados, pagina: int, registros_por_pagina: int
 ) -> PaginaCertificados:
@@ -125,9 +163,7 @@ def consulta_certificados(
     if pagina < 1:
         raise SolicitudInvalida(f"pagina empieza en 1 (se recibió {pagina}).")
     where = conditions(who, filtro)
-    # The exact total counts ``certificates`` alone: every row has its institution and campus
-    # (non-null foreign keys), so the joins would not change it, only slow it down.
-    total = int(session.scalar(select(func.count()).select_from(Certificate).where(*where)) or 0)
+    total = _total(session, who, filtro, where)
     offset = (pagina - 1) * registros_por_pagina
     if offset >= total:
         rows: list[Any] = []
