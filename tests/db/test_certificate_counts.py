@@ -88,9 +88,15 @@ def test_plain_sql_writes_are_counted(session: Session) -> None:
             "fecha_carga, 'CANCELADO', stamped_xml FROM certificates WHERE folio_control = 'X-1'"
         )
     )
-    session.execute(text("UPDATE certificates SET estatus = 'CANCELADO' WHERE folio_control = 'X-1'"))
+    rows.certificate(session, b, folio_control="X-3")
     session.commit()
-    assert _kept(session) == _actual(session) == {("000001", "C001", "CANCELADO"): 2}
+    # one statement over several rows, one of them already CANCELADO: changes counted once
+    session.execute(text("UPDATE certificates SET estatus = 'CANCELADO'"))
+    session.commit()
+    assert _kept(session) == _actual(session) == {("000001", "C001", "CANCELADO"): 3}
+    session.execute(text("DELETE FROM certificates WHERE folio_control IN ('X-1', 'X-3')"))
+    session.commit()
+    assert _kept(session) == _actual(session) == {("000001", "C001", "CANCELADO"): 1}
 
 
 def test_upgrade_counts_existing_rows(engine: Engine) -> None:

@@ -58,31 +58,45 @@ def _create(name: str, columns: list[str], include: list[str]) -> None:
 
 KEY = ("institution_id", "campus_id", "estatus")
 
-PG_FUNCTION = """
-CREATE FUNCTION certificate_counts_track() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        UPDATE certificate_counts SET n = n - 1
-        WHERE institution_id = OLD.institution_id AND campus_id = OLD.campus_id AND estatus = OLD.estatus;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO certificate_counts (institution_id, campus_id, estatus, n)
-        VALUES (NEW.institution_id, NEW.campus_id, NEW.estatus, 1)
-        ON CONFLICT (institution_id, campus_id, estatus) DO UPDATE SET n = certificate_counts.n + 1;
-    END IF;
-    RETURN NULL;
-END $$
-"""
+# PostgreSQL: statement-level triggers over transition tables, one aggregated change per statement
+# (a multi-row INSERT of a whole batch touches each counter row once; row-level triggers would
+# update the same counter row once per certificate inside one transaction, which grows its
+# version chain and makes a bulk insert quadratic).
+_PG_UPSERT = """
+    INSERT INTO certificate_counts (institution_id, campus_id, estatus, n)
+    SELECT institution_id, campus_id, estatus, sum(delta) FROM ({changes}) AS c
+    GROUP BY institution_id, campus_id, estatus HAVING sum(delta) <> 0
+    ON CONFLICT (institution_id, campus_id, estatus) DO UPDATE SET n = certificate_counts.n + EXCLUDED.n"""
+_PG_CHANGES = {
+    "insert": "SELECT institution_id, campus_id, estatus, 1 AS delta FROM new_rows",
+    "delete": "SELECT institution_id, campus_id, estatus, -1 AS delta FROM old_rows",
+    "update": (
+        "SELECT o.institution_id, o.campus_id, o.estatus, -1 AS delta FROM old_rows o JOIN new_rows n USING (id) "
+        "WHERE (o.institution_id, o.campus_id, o.estatus) IS DISTINCT FROM (n.institution_id, n.campus_id, n.estatus) "
+        "UNION ALL "
+        "SELECT n.institution_id, n.campus_id, n.estatus, 1 FROM old_rows o JOIN new_rows n USING (id) "
+        "WHERE (o.institution_id, o.campus_id, o.estatus) IS DISTINCT FROM (n.institution_id, n.campus_id, n.estatus)"
+    ),
+}
+_PG_TABLES = {
+    "insert": "REFERENCING NEW TABLE AS new_rows",
+    "delete": "REFERENCING OLD TABLE AS old_rows",
+    "update": "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
+}
+PG_STATEMENTS = tuple(
+    statement
+    for op_name in ("insert", "delete", "update")
+    for statement in (
+        f"CREATE FUNCTION certificate_counts_{op_name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        + _PG_UPSERT.format(changes=_PG_CHANGES[op_name])
+        + "; RETURN NULL; END $$",
+        f"CREATE TRIGGER certificate_counts_{op_name} AFTER {op_name.upper()} ON certificates "
+        f"{_PG_TABLES[op_name]} FOR EACH STATEMENT EXECUTE FUNCTION certificate_counts_{op_name}()",
+    )
+)
+# SQLite has row-level triggers only (and updates rows in place, so they stay cheap).
 CHANGED = (
     "OLD.institution_id <> NEW.institution_id OR OLD.campus_id <> NEW.campus_id OR OLD.estatus <> NEW.estatus"
-)
-PG_TRIGGERS = (
-    "CREATE TRIGGER certificate_counts_insert AFTER INSERT ON certificates "
-    "FOR EACH ROW EXECUTE FUNCTION certificate_counts_track()",
-    "CREATE TRIGGER certificate_counts_delete AFTER DELETE ON certificates "
-    "FOR EACH ROW EXECUTE FUNCTION certificate_counts_track()",
-    "CREATE TRIGGER certificate_counts_update AFTER UPDATE OF institution_id, campus_id, estatus ON certificates "
-    f"FOR EACH ROW WHEN ({CHANGED}) EXECUTE FUNCTION certificate_counts_track()",
 )
 _SQLITE_ADD = """
     INSERT INTO certificate_counts (institution_id, campus_id, estatus, n)
@@ -126,8 +140,7 @@ def upgrade() -> None:
         "GROUP BY institution_id, campus_id, estatus"
     )
     if op.get_context().dialect.name == "postgresql":
-        op.execute(PG_FUNCTION)
-        for statement in PG_TRIGGERS:
+        for statement in PG_STATEMENTS:
             op.execute(statement)
     else:
         for statement in SQLITE_TRIGGERS:
@@ -143,7 +156,8 @@ def downgrade() -> None:
     for name in TRIGGERS:
         op.execute(f"DROP TRIGGER {name} ON certificates" if postgresql else f"DROP TRIGGER {name}")
     if postgresql:
-        op.execute("DROP FUNCTION certificate_counts_track()")
+        for name in TRIGGERS:
+            op.execute(f"DROP FUNCTION {name}()")
     op.drop_table("certificate_counts")
     for name, columns in OLD:
         op.create_index(name, "certificates", columns)
