@@ -344,10 +344,26 @@ class Result:
     total_example: int
 
 
+def floor(engine: Engine, repeat: int) -> Result:
+    """The machine's floor in the same run: a new session running ``SELECT 1`` (what every call
+    pays before any query work)."""
+    factory = db.session_factory(engine)
+    timings = []
+    for _ in range(max(repeat, 20)):
+        with factory() as s:
+            t0 = time.perf_counter()
+            s.execute(text("SELECT 1")).scalar_one()
+            timings.append((time.perf_counter() - t0) * 1000)
+    return Result(
+        "piso: SELECT 1 en una sesión nueva", "-", statistics.median(timings), percentile(timings, 0.99), 0
+    )
+
+
 def measure(engine: Engine, all_cases: list[Case], repeat: int, size: int, explain: bool) -> list[Result]:
     factory = db.session_factory(engine)
     rnd = random.Random(20261130)
-    results: list[Result] = []
+    results: list[Result] = [floor(engine, repeat)]
+    print(f"{results[0].name}: p50 {results[0].p50:.1f} ms, p99 {results[0].p99:.1f} ms", flush=True)
     for case in all_cases:
         filters = [case.filtro(rnd) for _ in range(repeat)]
         with factory() as s:  # totals, checked once per distinct filter, and the deep page numbers
@@ -429,8 +445,9 @@ def print_table(results: list[Result], size: int) -> None:
             f"| {r.name} | {r.page} | {r.total_example:,} | {r.p50:.1f} | {r.p50 / P50_LIMIT_MS:.2f} "
             f"| {r.p99:.1f} | {r.p99 / P99_LIMIT_MS:.2f} |"
         )
-    worst50 = max(r.p50 / P50_LIMIT_MS for r in results)
-    worst99 = max(r.p99 / P99_LIMIT_MS for r in results)
+    measured = [r for r in results if r.page != "-"]
+    worst50 = max(r.p50 / P50_LIMIT_MS for r in measured)
+    worst99 = max(r.p99 / P99_LIMIT_MS for r in measured)
     print(f"\nworst ratio: p50 {worst50:.2f}, p99 {worst99:.2f}  (≤ 1.00 meets the limit)")
 
 
