@@ -342,6 +342,7 @@ class Result:
     p50: float
     p99: float
     total_example: int
+    db_ms: float = 0.0  # the database's own execution time of the call's statements (EXPLAIN ANALYZE)
 
 
 def floor(engine: Engine, repeat: int) -> Result:
@@ -383,8 +384,10 @@ def measure(engine: Engine, all_cases: list[Case], repeat: int, size: int, expla
                 ("última", lambda f, t=totals: max(1, math.ceil(t[f] / size))),
             ]
         for page_name, page_of in pages:
-            if explain:
-                _explain(engine, case, filters[0], page_of(filters[0]), size)
+            db_ms = statistics.median(
+                _explain(engine, case, f, page_of(f), size, show=explain and i == 0)
+                for i, f in enumerate(filters[:3])
+            )
             timings = []
             for f in filters:
                 with factory() as s:
@@ -399,11 +402,12 @@ def measure(engine: Engine, all_cases: list[Case], repeat: int, size: int, expla
                     statistics.median(timings),
                     percentile(timings, 0.99),
                     int(statistics.median(totals[f] for f in filters)),
+                    db_ms,
                 )
             )
             r = results[-1]
             print(
-                f"{r.name:<34} {r.page:<8} {r.total_example:>9,}"
+                f"{r.name:<34} {r.page:<8} {r.total_example:>9,}  BD {r.db_ms:6.1f} ms"
                 f"  p50 {r.p50:7.1f} ms ({r.p50 / P50_LIMIT_MS:4.2f})"
                 f"  p99 {r.p99:7.1f} ms ({r.p99 / P99_LIMIT_MS:4.2f})",
                 flush=True,
@@ -411,7 +415,10 @@ def measure(engine: Engine, all_cases: list[Case], repeat: int, size: int, expla
     return results
 
 
-def _explain(engine: Engine, case: Case, f: FiltroCertificados, pagina: int, size: int) -> None:
+def _explain(
+    engine: Engine, case: Case, f: FiltroCertificados, pagina: int, size: int, *, show: bool
+) -> float:
+    """The summed ``Execution Time`` of the call's SELECTs (printing their plans if ``show``)."""
     statements: list[str] = []
 
     def capture(conn, cursor, statement, parameters, context, executemany) -> None:
@@ -427,22 +434,28 @@ def _explain(engine: Engine, case: Case, f: FiltroCertificados, pagina: int, siz
             query_service.consulta_certificados(s, case.who, f, pagina, size)
     finally:
         event.remove(engine, "before_cursor_execute", capture)
+    total = 0.0
     with engine.connect() as conn:
         for sql in statements:
             if not sql.lstrip().upper().startswith("SELECT"):
                 continue
-            plan = conn.execute(text("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql)).scalars()
-            print(f"--- {case.name}, página {pagina}\n" + "\n".join("    " + line for line in plan))
+            plan = list(conn.execute(text("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql)).scalars())
+            total += float(next(line for line in plan if line.startswith("Execution Time")).split()[2])
+            if show:
+                print(f"--- {case.name}, página {pagina}\n" + "\n".join("    " + line for line in plan))
+    return total
 
 
 def print_table(results: list[Result], size: int) -> None:
     print(
-        f"\n| consulta ({size} por página) | página | registros | p50 ms | p50/20 | p99 ms | p99/100 |\n"
-        "|---|---|---:|---:|---:|---:|---:|"
+        f"\n| consulta ({size} por página) | página | registros | BD ms "
+        "| p50 ms | p50/20 | p99 ms | p99/100 |\n"
+        "|---|---|---:|---:|---:|---:|---:|---:|"
     )
     for r in results:
         print(
-            f"| {r.name} | {r.page} | {r.total_example:,} | {r.p50:.1f} | {r.p50 / P50_LIMIT_MS:.2f} "
+            f"| {r.name} | {r.page} | {r.total_example:,} | {r.db_ms:.1f} "
+            f"| {r.p50:.1f} | {r.p50 / P50_LIMIT_MS:.2f} "
             f"| {r.p99:.1f} | {r.p99 / P99_LIMIT_MS:.2f} |"
         )
     measured = [r for r in results if r.page != "-"]
