@@ -6,6 +6,12 @@ is a calendar date already.  Results are ordered by ``fechaCarga`` then ``folioC
 institution and the row id, so that pages are stable even across institutions for an SEP
 operator).  ``institucion`` and ``campus`` in the results are the registered names.  An IPES user
 sees only its institution; an SEP operator sees all, or one institution with ``idInstitucion``.
+
+At national scale (``benchmarks/queries.py``, a million rows): ``totalRegistros`` is exact — a sum
+over the trigger-kept :class:`models.CertificateCount` when only institution, campus and estatus
+filter, else a ``COUNT`` on ``certificates`` without joins — and a page is located on ids by an
+index-only scan of an ordered index, from whichever end of the order is nearer, before its rows are
+read and joined.
 """
 
 from __future__ import annotations
