@@ -88,14 +88,14 @@ class Certificate(Base):
     campus_id: Mapped[str] = mapped_column(ForeignKey("campuses.id"))  # ix_certificates_campus_order
     folio_pago: Mapped[str] = mapped_column(String(50), index=True)
     batch_id: Mapped[int] = mapped_column(LOTE_ID, ForeignKey("batches.numero_lote"), index=True)
-    folio_control: Mapped[str] = mapped_column(String(100), index=True)
+    folio_control: Mapped[str] = mapped_column(String(100), index=True)  # XSD: maxLength 100
     folio_digital: Mapped[str] = mapped_column(String(36), unique=True)
     curp: Mapped[str] = mapped_column(String(18), index=True)
-    nombre_completo: Mapped[str] = mapped_column(String(400))
-    carrera: Mapped[str] = mapped_column(String(300))
-    id_carrera: Mapped[str] = mapped_column(String(20))
-    clave_plan: Mapped[str] = mapped_column(String(50))
-    lugar_expedicion: Mapped[str] = mapped_column(String(100))
+    nombre_completo: Mapped[str] = mapped_column(Text)
+    carrera: Mapped[str] = mapped_column(Text)
+    id_carrera: Mapped[str] = mapped_column(Text)
+    clave_plan: Mapped[str] = mapped_column(Text)
+    lugar_expedicion: Mapped[str] = mapped_column(Text)
     fecha_expedicion: Mapped[date]  # ix_certificates_fecha_expedicion_order
     fecha_carga: Mapped[datetime] = mapped_column(default=utcnow)
     estatus: Mapped[EstatusCertificado] = mapped_column(
