@@ -21,8 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from mec_ws.services.dto import EstatusArchivo, EstatusFolio, EstatusLote
 from models.base import Base, str_enum, utcnow
+from models.enums import EstatusArchivo, EstatusFolio, EstatusLote
 
 MAX_ATTEMPTS = 2
 """Attempts per folio de pago (``contract.md``); also enforced by a CHECK on ``batches.intento``."""

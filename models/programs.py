@@ -1,7 +1,7 @@
 """Registered study programs (``docs/programa.md``), mirroring :class:`mec_ws.registry.StudyProgram`.
 
 Grades and credits are kept as the decimal text the institution registered (portable and exact on
-both databases; :func:`mec_ws.services.registry_source.program_from_row` turns them into
+both databases; :func:`mec_ws.registry_source.program_from_row` turns them into
 ``Decimal``).
 """
 

@@ -13,8 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mec_ws.services.dto import EstatusFolio, EstatusLote
-from models import MAX_ATTEMPTS, Batch, FolioPago
+from models import MAX_ATTEMPTS, Batch, EstatusFolio, EstatusLote, FolioPago
 
 MAX_REASON = 2000
 

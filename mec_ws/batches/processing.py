@@ -39,10 +39,10 @@ from mec_ws.certificate.reader import read_xml
 from mec_ws.certificate.stamp import SepSigner, stamp
 from mec_ws.config import Settings
 from mec_ws.findings import Finding, Status
-from mec_ws.services.dto import EstatusArchivo, EstatusFolio, EstatusLote
-from mec_ws.services.registry_source import context_for
+from mec_ws.registry_source import context_for
 from mec_ws.validation import FileResult, iter_validate
 from models import MAX_ATTEMPTS, Batch, BatchFile, Certificate, FolioPago
+from models.enums import EstatusArchivo, EstatusFolio, EstatusLote
 
 log = logging.getLogger(__name__)
 

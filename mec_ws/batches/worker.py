@@ -46,11 +46,11 @@ from mec_ws.batches.failure import fail_batch, service_fault_message
 from mec_ws.batches.processing import BatchOutcome, ClaimLost, RetryBatch, process_batch
 from mec_ws.batches.signer import load_sep_signer
 from mec_ws.batches.storage import BatchStorage
+from mec_ws.cancellations import apply_due_cancellations
 from mec_ws.config import Settings
 from mec_ws.errors import ConfigurationError
-from mec_ws.services.cancellation import apply_due_cancellations
-from mec_ws.services.dto import EstatusLote
 from models import Batch, WorkerHeartbeat, utcnow
+from models.enums import EstatusLote
 
 log = logging.getLogger(__name__)
 

@@ -49,7 +49,7 @@ from mec_ws import catalogs
 from mec_ws.certificate.document import NS, DecDocument, Node, q
 from mec_ws.certificate.reader import read_xml
 from mec_ws.config import Settings
-from mec_ws.services.dto import EstatusCertificado
+from models.enums import EstatusCertificado
 
 SOAP_PATH = "/mec/ws"
 VERIFICATION_PATH = "/verificacion/"

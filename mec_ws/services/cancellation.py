@@ -37,6 +37,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mec_ws import catalogs
+from mec_ws.cancellations import apply_due_cancellations as apply_due_cancellations  # re-export
+from mec_ws.cancellations import apply_request
 from mec_ws.config import Settings
 from mec_ws.errors import CancelacionNoPermitida, CertificadoInexistente, SolicitudInvalida
 from mec_ws.services.dto import EstatusCertificado, Principal, ResultadoCancelacion
@@ -195,36 +197,6 @@ def pending_requests(session: Session, institution_id: str | None = None) -> Seq
     return session.scalars(query).all()
 
 
-def _apply(request: CancellationRequest, *, now: datetime, by: str | None) -> None:
-    request.estatus = EstatusCancelacion.APLICADA
-    request.effective_at = min(request.effective_at, now)
-    if by is not None:  # an operator's early approval; the worker's applications stay undecided
-        request.decided_by = by
-        request.decided_at = now
-    request.certificate.estatus = EstatusCertificado.CANCELADO
-
-
-def apply_due_cancellations(session: Session, *, now: datetime) -> int:
-    """Apply every pending request whose window has passed (committed); how many were applied.
-
-    Several workers may run this at once: on PostgreSQL each takes the rows no other holds
-    (``SKIP LOCKED``), so each request is applied exactly once.
-    """
-    due = session.scalars(
-        select(CancellationRequest)
-        .where(
-            CancellationRequest.estatus == EstatusCancelacion.PENDIENTE,
-            CancellationRequest.effective_at <= now,
-        )
-        .order_by(CancellationRequest.effective_at, CancellationRequest.id)
-        .with_for_update(skip_locked=True)
-    ).all()
-    for request in due:
-        _apply(request, now=request.effective_at, by=None)
-    session.commit()
-    return len(due)
-
-
 def _pending_request(
     session: Session, folio_control: str | None, institution_id: str | None, folio_digital: str | None = None
 ) -> CancellationRequest:
@@ -266,7 +238,7 @@ def approve(
 ) -> Decision:
     """An SEP operator applies a pending request now, before its window ends (committed)."""
     request = _pending_request(session, folio_control, institution_id, folio_digital)
-    _apply(request, now=now, by=by)
+    apply_request(request, now=now, by=by)
     decision = _decision(request.certificate, now)
     session.commit()
     return decision

@@ -11,31 +11,11 @@ import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-
-class EstatusLote(enum.StrEnum):
-    RECIBIDO = "RECIBIDO"
-    EN_PROCESO = "EN_PROCESO"
-    ACEPTADO = "ACEPTADO"
-    RECHAZADO = "RECHAZADO"
-    FALLIDO = "FALLIDO"  # the service could not finish it (our fault): spends no attempt
-
-
-class EstatusFolio(enum.StrEnum):
-    DISPONIBLE = "DISPONIBLE"
-    EN_PROCESO = "EN_PROCESO"
-    ACEPTADO = "ACEPTADO"
-    AGOTADO = "AGOTADO"
-
-
-class EstatusCertificado(enum.StrEnum):
-    VIGENTE = "VIGENTE"
-    CANCELACION_SOLICITADA = "CANCELACION_SOLICITADA"
-    CANCELADO = "CANCELADO"
-
-
-class EstatusArchivo(enum.StrEnum):
-    CORRECTO = "CORRECTO"
-    CON_ERRORES = "CON_ERRORES"
+# The stored statuses are wire values too: defined with the models, re-exported here.
+from models.enums import EstatusArchivo as EstatusArchivo
+from models.enums import EstatusCertificado as EstatusCertificado
+from models.enums import EstatusFolio as EstatusFolio
+from models.enums import EstatusLote as EstatusLote
 
 
 class EstatusPrograma(enum.StrEnum):

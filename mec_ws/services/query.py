@@ -4,9 +4,15 @@ Every filter is optional and they combine with AND.  Date filters on ``fechaCarg
 dates in Mexico City time, both ends inclusive (the day ``hasta`` counts whole); ``fechaExpedicion``
 is a calendar date already.  Results are ordered by ``fechaCarga`` then ``folioControl`` (certificates
 without one after those with one, explicitly: SQLite and PostgreSQL place NULLs differently by
-default) then ``folioDigital`` (unique), so that pages are stable even across institutions for an
-SEP operator.  ``institucion`` and ``campus`` in the results are the registered names.  An IPES user
+default) then the institution and the row id, so that pages are stable even across institutions for
+an SEP operator.  ``institucion`` and ``campus`` in the results are the registered names.  An IPES user
 sees only its institution; an SEP operator sees all, or one institution with ``idInstitucion``.
+
+At national scale (``benchmarks/queries.py``, a million rows): ``totalRegistros`` is exact — a sum
+over the trigger-kept :class:`models.CertificateCount` when only institution, campus and estatus
+filter, else a ``COUNT`` on ``certificates`` without joins — and a page is located on ids by an
+index-only scan of an ordered index, from whichever end of the order is nearer, before its rows are
+read and joined.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from mec_ws.config import Settings
 from mec_ws.errors import CertificadoInexistente, SolicitudInvalida
@@ -31,7 +37,7 @@ from mec_ws.services.dto import (
     PaginaCertificados,
     Principal,
 )
-from models import Campus, Certificate, Institution
+from models import Campus, Certificate, CertificateCount, Institution
 
 MEXICO_CITY = ZoneInfo("America/Mexico_City")
 MAX_PAGE_SIZE = 500
@@ -39,11 +45,7 @@ MAX_PAGE_SIZE = 500
 
 def listing_order() -> tuple[ColumnElement[Any], ...]:
     """The order of ``consultaCertificados`` and its export: total, and the same on every database."""
-    return (
-        Certificate.fecha_carga.asc(),
-        Certificate.folio_control.asc().nulls_last(),
-        Certificate.folio_digital.asc(),
-    )
+    return page_order()
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,18 +97,14 @@ def _check_range(desde: date | None, hasta: date | None, what: str) -> None:
         raise SolicitudInvalida(f"{what}: la fecha «desde» ({desde}) es posterior a «hasta» ({hasta}).")
 
 
-def filtered(who: Principal, filtro: FiltroCertificados) -> Select[tuple[Certificate, str, str]]:
-    """The certificates ``who`` may see that match ``filtro``, with institution and campus names."""
-    query = (
-        select(Certificate, Institution.name, Campus.name)
-        .join(Institution, Institution.id == Certificate.institution_id)
-        .join(Campus, Campus.id == Certificate.campus_id)
-    )
+def conditions(who: Principal, filtro: FiltroCertificados) -> list[ColumnElement[bool]]:
+    """The WHERE conditions (on ``certificates`` alone) of what ``who`` may see matching ``filtro``."""
+    where: list[ColumnElement[bool]] = []
     if who.is_operator:
         if inst := _text(filtro.id_institucion):
-            query = query.where(Certificate.institution_id == inst)
+            where.append(Certificate.institution_id == inst)
     else:
-        query = query.where(Certificate.institution_id == who.institution_id)
+        where.append(Certificate.institution_id == who.institution_id)
     for column, value in (
         (Certificate.campus_id, filtro.id_campus),
         (Certificate.folio_pago, filtro.folio_pago),
@@ -115,22 +113,49 @@ def filtered(who: Principal, filtro: FiltroCertificados) -> Select[tuple[Certifi
         (Certificate.curp, filtro.curp.upper() if filtro.curp else None),
     ):
         if text := _text(value):
-            query = query.where(column == text)
+            where.append(column == text)
     _check_range(filtro.fecha_expedicion_desde, filtro.fecha_expedicion_hasta, "fechaExpedicion")
     _check_range(filtro.fecha_carga_desde, filtro.fecha_carga_hasta, "fechaCarga")
     if filtro.fecha_expedicion_desde is not None:
-        query = query.where(Certificate.fecha_expedicion >= filtro.fecha_expedicion_desde)
+        where.append(Certificate.fecha_expedicion >= filtro.fecha_expedicion_desde)
     if filtro.fecha_expedicion_hasta is not None:
-        query = query.where(Certificate.fecha_expedicion <= filtro.fecha_expedicion_hasta)
+        where.append(Certificate.fecha_expedicion <= filtro.fecha_expedicion_hasta)
     if filtro.fecha_carga_desde is not None:
-        query = query.where(Certificate.fecha_carga >= start_of_day(filtro.fecha_carga_desde))
+        where.append(Certificate.fecha_carga >= start_of_day(filtro.fecha_carga_desde))
     if filtro.fecha_carga_hasta is not None:
-        query = query.where(
-            Certificate.fecha_carga < start_of_day(filtro.fecha_carga_hasta + timedelta(days=1))
-        )
+        where.append(Certificate.fecha_carga < start_of_day(filtro.fecha_carga_hasta + timedelta(days=1)))
     if filtro.estatus is not None:
-        query = query.where(Certificate.estatus == filtro.estatus)
-    return query
+        where.append(Certificate.estatus == filtro.estatus)
+    return where
+
+
+def filtered(who: Principal, filtro: FiltroCertificados) -> Select[tuple[Certificate, str, str]]:
+    """The certificates ``who`` may see that match ``filtro``, with institution and campus names."""
+    return (
+        select(Certificate, Institution.name, Campus.name)
+        .join(Institution, Institution.id == Certificate.institution_id)
+        .join(Campus, Campus.id == Certificate.campus_id)
+        .where(*conditions(who, filtro))
+    )
+
+
+def page_order(*, descending: bool = False) -> tuple[ColumnElement[Any], ...]:
+    """The stable order of results: ``fechaCarga``, ``folioControl`` (certificates without one after
+    those with one, explicitly on both databases), institution, row id; ``descending`` is its exact
+    reverse (PostgreSQL's defaults, so its ordered indexes serve both directions)."""
+    if descending:
+        return (
+            Certificate.fecha_carga.desc(),
+            Certificate.folio_control.desc().nulls_first(),
+            Certificate.institution_id.desc(),
+            Certificate.id.desc(),
+        )
+    return (
+        Certificate.fecha_carga.asc(),
+        Certificate.folio_control.asc().nulls_last(),
+        Certificate.institution_id.asc(),
+        Certificate.id.asc(),
+    )
 
 
 def resumen(cert: Certificate, institucion: str, campus: str) -> CertificadoResumen:
@@ -150,6 +175,44 @@ def resumen(cert: Certificate, institucion: str, campus: str) -> CertificadoResu
     )
 
 
+def _counted_only_by_kept_columns(filtro: FiltroCertificados) -> bool:
+    """Whether ``filtro`` filters by nothing but institution, campus and estatus."""
+    return not any(
+        (
+            _text(filtro.folio_pago),
+            _text(filtro.folio_control),
+            _text(filtro.folio_digital),
+            _text(filtro.curp),
+            filtro.fecha_expedicion_desde,
+            filtro.fecha_expedicion_hasta,
+            filtro.fecha_carga_desde,
+            filtro.fecha_carga_hasta,
+        )
+    )
+
+
+def _total(
+    session: Session, who: Principal, filtro: FiltroCertificados, where: list[ColumnElement[bool]]
+) -> int:
+    """The exact number of matching certificates.
+
+    Filtered only by institution, campus and estatus, it is the sum of the kept counts
+    (:class:`models.CertificateCount`, a few rows); otherwise a ``COUNT`` over ``certificates``
+    alone (every row has its institution and campus, so the joins would not change it).
+    """
+    if _counted_only_by_kept_columns(filtro):
+        kept: list[ColumnElement[bool]] = []
+        inst = _text(filtro.id_institucion) if who.is_operator else who.institution_id
+        if inst:
+            kept.append(CertificateCount.institution_id == inst)
+        if campus := _text(filtro.id_campus):
+            kept.append(CertificateCount.campus_id == campus)
+        if filtro.estatus is not None:
+            kept.append(CertificateCount.estatus == filtro.estatus)
+        return int(session.scalar(select(func.coalesce(func.sum(CertificateCount.n), 0)).where(*kept)) or 0)
+    return int(session.scalar(select(func.count()).select_from(Certificate).where(*where)) or 0)
+
+
 def consulta_certificados(
     session: Session, who: Principal, filtro: FiltroCertificados, pagina: int, registros_por_pagina: int
 ) -> PaginaCertificados:
@@ -159,13 +222,38 @@ def consulta_certificados(
         )
     if pagina < 1:
         raise SolicitudInvalida(f"pagina empieza en 1 (se recibió {pagina}).")
-    query = filtered(who, filtro)
-    total = int(session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
-    rows = session.execute(
-        query.order_by(*listing_order())
-        .offset((pagina - 1) * registros_por_pagina)
-        .limit(registros_por_pagina)
-    ).all()
+    where = conditions(who, filtro)
+    total = _total(session, who, filtro, where)
+    offset = (pagina - 1) * registros_por_pagina
+    if offset >= total:
+        rows: list[Any] = []
+    else:
+        # The page is found on ids alone (the ordered/covering indexes of ``models.Certificate``
+        # make that an index-only scan), and only its rows are then read whole and joined.  A page
+        # past the middle is taken from the other end of the order, so the last pages cost what
+        # the first ones do; the walk is longest for the middle page of a large result.
+        limit = min(registros_por_pagina, total - offset)
+        from_end = total - offset - limit  # rows after the page
+        backwards = from_end < offset
+        skip = from_end if backwards else offset
+        ids = (
+            select(Certificate.id)
+            .where(*where)
+            .order_by(*page_order(descending=backwards))
+            .offset(skip)
+            .limit(limit)
+            .subquery()
+        )
+        rows = list(
+            session.execute(
+                select(Certificate, Institution.name, Campus.name)
+                .join(ids, ids.c.id == Certificate.id)
+                .join(Institution, Institution.id == Certificate.institution_id)
+                .join(Campus, Campus.id == Certificate.campus_id)
+                .options(defer(Certificate.stamped_xml))
+                .order_by(*page_order())
+            ).all()
+        )
     return PaginaCertificados(
         total_registros=total,
         pagina=pagina,

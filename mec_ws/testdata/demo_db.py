@@ -33,7 +33,7 @@ from mec_ws import catalogs, db, passwords
 from mec_ws.certificate import efirma
 from mec_ws.config import AMBIENTE_FILE, Settings, read_ambiente_file
 from mec_ws.errors import ConfigurationError
-from mec_ws.services.registry_source import program_in_use, save_program
+from mec_ws.registry_source import program_in_use, save_program
 from mec_ws.testdata.demo import DEMO_KEY_PASSWORD, DemoFiles
 from mec_ws.testdata.factory import seal, to_bytes
 from models import (
