@@ -4,10 +4,13 @@ SQLite is the embedded default; PostgreSQL behaves the same.  ``serve``, ``worke
 call :func:`ensure_schema`: an embedded SQLite database is upgraded on the spot, an outdated
 PostgreSQL one is refused with a message pointing at ``mec-ws db upgrade``.
 
-SQLite connections run with WAL, ``foreign_keys=ON``, a busy timeout, and every transaction opened
-with ``BEGIN IMMEDIATE``: a transaction that reads then writes (claiming a batch, counting an
-attempt) would otherwise fail at once with "database is locked" when another writer got there
-first, instead of waiting its turn.
+SQLite connections run with WAL, ``synchronous=FULL`` (a committed row — a ``RECIBIDO`` batch —
+survives a power loss, not only a crash), ``foreign_keys=ON`` and a busy timeout.  Transactions
+open with ``BEGIN IMMEDIATE`` unless marked read-only: a transaction that reads then writes
+(claiming a batch, counting an attempt) would otherwise fail at once with "database is locked"
+when another writer got there first, instead of waiting its turn.  A unit of work that only reads
+calls :func:`read_only` first; it then opens with a deferred ``BEGIN`` and, under WAL, neither
+waits for nor blocks the writer.  On PostgreSQL :func:`read_only` changes nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import models
 from mec_ws.errors import ConfigurationError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY_OPTION = "mec_read_only"
 SCRIPT_LOCATION = Path(models.__file__).resolve().parent / "alembic"
 
 
@@ -55,17 +59,31 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
                 cur.execute("PRAGMA journal_mode=WAL")
-                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA synchronous=FULL")
             finally:
                 cur.close()
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            read_only = conn.get_execution_options().get(READ_ONLY_OPTION, False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(parsed, **kwargs)
+
+
+def read_only(session: Session) -> Session:
+    """Start ``session``'s next transaction as a read-only one (see the module docstring).
+
+    Call it before the first statement of the unit of work; the mark lasts until that transaction
+    ends.  Writing in it is a programming error that SQLite reports as "database is locked" if it
+    races a writer.
+    """
+    if session.in_transaction():
+        raise RuntimeError("read_only() debe llamarse antes de la primera consulta de la transacción")
+    session.connection(execution_options={READ_ONLY_OPTION: True})
+    return session
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

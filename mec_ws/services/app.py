@@ -62,6 +62,12 @@ class MecApp:
             finally:
                 session.rollback()
 
+    @contextmanager
+    def _read_session(self) -> Iterator[Session]:
+        """A session whose transaction only reads (on SQLite: no write lock, see :mod:`mec_ws.db`)."""
+        with self._session() as session:
+            yield db.read_only(session)
+
     def authenticate(self, usuario: str, password: str) -> Principal:
         with self._session() as s:
             return auth.authenticate(s, usuario, password, now=self.clock())
@@ -82,23 +88,23 @@ class MecApp:
             )
 
     def consulta_estatus_carga(self, who: Principal, folio_pago: str) -> EstatusCarga:
-        with self._session() as s:
+        with self._read_session() as s:
             return status.consulta_estatus_carga(s, who, folio_pago)
 
     def descarga_resultado_carga(self, who: Principal, numero_lote: int) -> Archivo:
-        with self._session() as s:
+        with self._read_session() as s:
             return status.descarga_resultado_carga(s, who, numero_lote)
 
     def consulta_certificados(
         self, who: Principal, filtro: FiltroCertificados, pagina: int, registros_por_pagina: int
     ) -> PaginaCertificados:
-        with self._session() as s:
+        with self._read_session() as s:
             return query.consulta_certificados(s, who, filtro, pagina, registros_por_pagina)
 
     def descarga_certificado(
         self, who: Principal, folio_control: str, formato: FormatoCertificado
     ) -> Archivo:
-        with self._session() as s:
+        with self._read_session() as s:
             return query.descarga_certificado(s, who, folio_control, formato, settings=self.settings)
 
     def carga_programa_estudios(
@@ -108,13 +114,13 @@ class MecApp:
             return programs.carga_programa_estudios(s, who, nombre_archivo, contenido, settings=self.settings)
 
     def consulta_programas_estudios(self, who: Principal) -> list[ProgramaResumen]:
-        with self._session() as s:
+        with self._read_session() as s:
             return programs.consulta_programas_estudios(s, who)
 
     def exporta_certificados(
         self, who: Principal, filtro: FiltroCertificados, formato: FormatoExportacion
     ) -> Archivo:
-        with self._session() as s:
+        with self._read_session() as s:
             return export.exporta_certificados(s, who, filtro, formato, settings=self.settings)
 
     def solicita_cancelacion(
@@ -126,11 +132,11 @@ class MecApp:
             )
 
     def consulta_documentos(self, who: Principal) -> list[Documento]:
-        with self._session() as s:
+        with self._read_session() as s:
             return documents.consulta_documentos(s, who, settings=self.settings)
 
     def descarga_documento(self, who: Principal, nombre: str) -> Archivo:
-        with self._session() as s:
+        with self._read_session() as s:
             return documents.descarga_documento(s, who, nombre, settings=self.settings)
 
     def concluye_pruebas(self, who: Principal) -> ResultadoPruebas:

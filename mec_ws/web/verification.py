@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from mec_ws import db
 from mec_ws.services.dto import EstatusCertificado
 from models import Certificate, Institution
 
@@ -256,7 +257,7 @@ def _answer(sessions: sessionmaker[Session], path: str, as_json: bool) -> tuple[
     if folio is not None:
         try:
             with sessions() as s:
-                found = lookup(s, folio)
+                found = lookup(db.read_only(s), folio)
         except SQLAlchemyError:
             log.exception("verificación: la base de datos no respondió")
             if as_json:
