@@ -164,17 +164,31 @@ def _gunicorn_app(settings: Settings, options: dict[str, Any]) -> Any:
     return MecGunicorn()
 
 
-def _run_gunicorn(settings: Settings, args: argparse.Namespace) -> int:
-    options: dict[str, Any] = {
-        "bind": f"{args.host}:{args.port}",
-        "workers": args.workers,
-        "worker_class": "sync",
+def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
+    """gunicorn's settings for ``serve``.
+
+    ``gthread``: each process serves ``threads`` requests at once, so a slow client holds one
+    thread, not a whole process; a connection that sends nothing waits in gunicorn's poller, not in
+    a thread.  The WSGI guard bounds the time a body may take (see :mod:`mec_ws.soap.guard`).
+    Each request opens its own database session; the engine's pool is shared by the threads.
+    For the open internet, put a buffering reverse proxy in front (README, "Frente a internet").
+    """
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": threads,
+        "keepalive": 5,
         "timeout": 120,
         "graceful_timeout": 20,
         "accesslog": "-",
         "errorlog": "-",
         "proc_name": "mec-ws",
     }
+
+
+def _run_gunicorn(settings: Settings, args: argparse.Namespace) -> int:
+    options = gunicorn_options(args.host, args.port, args.workers, args.threads)
     _gunicorn_app(settings, options).run()
     return 0
 
@@ -196,6 +210,8 @@ def _supervise(args: argparse.Namespace) -> int:
         str(args.port),
         "--workers",
         str(args.workers),
+        "--threads",
+        str(args.threads),
     ]
     stop = threading.Event()
 
@@ -256,6 +272,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="dirección donde escuchar (por omisión 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="puerto (por omisión 8000)")
     serve.add_argument("--workers", type=int, default=2, help="procesos de gunicorn (por omisión 2)")
+    serve.add_argument(
+        "--threads",
+        type=int,
+        default=8,
+        help="hilos por proceso de gunicorn: solicitudes simultáneas de cada uno (por omisión 8)",
+    )
     serve.add_argument(
         "--no-worker",
         action="store_true",
