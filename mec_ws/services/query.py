@@ -6,6 +6,10 @@ is a calendar date already.  Results are ordered by ``fechaCarga`` then ``folioC
 institution and the row id, so that pages are stable even across institutions for an SEP
 operator).  ``institucion`` and ``campus`` in the results are the registered names.  An IPES user
 sees only its institution; an SEP operator sees all, or one institution with ``idInstitucion``.
+
+Extreme dates are clamped, never an error: ``fechaCargaHasta`` on the last representable day
+(9999-12-31) means "no upper bound", and ``fechaCargaDesde`` before 1900 "no lower bound" (no
+certificate was loaded outside that range).  A page past the last one is simply empty.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from models import Campus, Certificate, Institution
 
 MEXICO_CITY = ZoneInfo("America/Mexico_City")
 MAX_PAGE_SIZE = 500
+EARLIEST_LOAD_DAY = date(1900, 1, 1)
 
 
 def start_of_day(day: date) -> datetime:
@@ -76,9 +81,9 @@ def filtered(who: Principal, filtro: FiltroCertificados) -> Select[tuple[Certifi
         query = query.where(Certificate.fecha_expedicion >= filtro.fecha_expedicion_desde)
     if filtro.fecha_expedicion_hasta is not None:
         query = query.where(Certificate.fecha_expedicion <= filtro.fecha_expedicion_hasta)
-    if filtro.fecha_carga_desde is not None:
+    if filtro.fecha_carga_desde is not None and filtro.fecha_carga_desde > EARLIEST_LOAD_DAY:
         query = query.where(Certificate.fecha_carga >= start_of_day(filtro.fecha_carga_desde))
-    if filtro.fecha_carga_hasta is not None:
+    if filtro.fecha_carga_hasta is not None and filtro.fecha_carga_hasta < date.max:
         query = query.where(
             Certificate.fecha_carga < start_of_day(filtro.fecha_carga_hasta + timedelta(days=1))
         )
@@ -115,11 +120,14 @@ def consulta_certificados(
         raise SolicitudInvalida(f"pagina empieza en 1 (se recibió {pagina}).")
     query = filtered(who, filtro)
     total = int(session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
+    offset = (pagina - 1) * registros_por_pagina
+    if offset >= total:  # past the last page (also keeps a huge pagina out of the SQL)
+        return PaginaCertificados(total, pagina, registros_por_pagina, ())
     rows = session.execute(
         query.order_by(
             Certificate.fecha_carga, Certificate.folio_control, Certificate.institution_id, Certificate.id
         )
-        .offset((pagina - 1) * registros_por_pagina)
+        .offset(offset)
         .limit(registros_por_pagina)
     ).all()
     return PaginaCertificados(
