@@ -5,7 +5,9 @@ the columns ``ARCHIVO, ESTATUS, FOLIO CONTROL, CODIGO, DESCRIPCION``: one row pe
 row for each correct file without findings.  ``ESTATUS`` is the file's (``CORRECTO`` /
 ``CON_ERRORES``); a finding that is not an error (a warning, an omitted check) says so in its
 description, and the description ends with where the finding is.  The stamped certificates go in
-``certificados/`` under the names they had in the upload.  The ZIP is built in a
+``certificados/`` under the names they had in the upload.  Every cell goes through the export's
+spreadsheet-formula guard (:func:`mec_ws.reports.export.spreadsheet_safe`): file names and
+folios come from the uploader.  The ZIP is built in a
 ``SpooledTemporaryFile`` (memory up to a few MB, then disk).
 """
 
@@ -19,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO, Any
 
+from mec_ws.reports.export import spreadsheet_safe
 from mec_ws.services.dto import EstatusArchivo
 
 CSV_NAME = "resultado.csv"
@@ -67,7 +70,7 @@ def result_csv(files: Iterable[ResultFile]) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    writer.writerows(csv_rows(files))
+    writer.writerows(tuple(spreadsheet_safe(cell) for cell in row) for row in csv_rows(files))
     return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
 
 

@@ -75,12 +75,18 @@ def row_values(row: CertificadoResumen) -> tuple[Value, ...]:
     return tuple(get(row) for _, get, _ in _COLUMNS)
 
 
+def spreadsheet_safe(text: str) -> str:
+    """``text`` for a CSV cell: a leading apostrophe when a spreadsheet would read it as a formula
+    (OWASP "CSV injection"); the one guard for every CSV the service writes."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def _csv_text(value: Value) -> str:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, date):
         return value.isoformat()
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    return spreadsheet_safe(value)
 
 
 def write_csv(rows: Iterable[CertificadoResumen], out: BinaryIO) -> None:
