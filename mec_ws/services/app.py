@@ -63,9 +63,15 @@ class MecApp:
                 session.rollback()
 
     @contextmanager
-    def _read_session(self) -> Iterator[Session]:
-        """A session whose transaction only reads (on SQLite: no write lock, see :mod:`mec_ws.db`)."""
+    def _read_session(self, *, certificates: bool = False) -> Iterator[Session]:
+        """A session whose transaction only reads (on SQLite: no write lock, see :mod:`mec_ws.db`).
+
+        ``certificates``: the read shows certificate statuses, so due cancellations are applied
+        first (:func:`mec_ws.services.cancellation.settle_due`).
+        """
         with self._session() as session:
+            if certificates:
+                cancellation.settle_due(session, now=self.clock())
             yield db.read_only(session)
 
     def authenticate(self, usuario: str, password: str) -> Principal:
@@ -98,13 +104,13 @@ class MecApp:
     def consulta_certificados(
         self, who: Principal, filtro: FiltroCertificados, pagina: int, registros_por_pagina: int
     ) -> PaginaCertificados:
-        with self._read_session() as s:
+        with self._read_session(certificates=True) as s:
             return query.consulta_certificados(s, who, filtro, pagina, registros_por_pagina)
 
     def descarga_certificado(
         self, who: Principal, folio_control: str, formato: FormatoCertificado
     ) -> Archivo:
-        with self._read_session() as s:
+        with self._read_session(certificates=True) as s:
             return query.descarga_certificado(s, who, folio_control, formato, settings=self.settings)
 
     def carga_programa_estudios(
@@ -120,13 +126,14 @@ class MecApp:
     def exporta_certificados(
         self, who: Principal, filtro: FiltroCertificados, formato: FormatoExportacion
     ) -> Archivo:
-        with self._read_session() as s:
+        with self._read_session(certificates=True) as s:
             return export.exporta_certificados(s, who, filtro, formato, settings=self.settings)
 
     def solicita_cancelacion(
         self, who: Principal, folio_control: str, motivo: str, observaciones: str | None
     ) -> ResultadoCancelacion:
         with self._session() as s:
+            cancellation.settle_due(s, now=self.clock())
             return cancellation.solicita_cancelacion(
                 s, who, folio_control, motivo, observaciones, settings=self.settings, now=self.clock()
             )
