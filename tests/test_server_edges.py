@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from tests.services.world import build_world
 from tests.test_journey import free_port, service_env, serving
 
 pytestmark = pytest.mark.slow
@@ -48,6 +49,7 @@ def _post(url: str, data: object, timeout: float = 60) -> tuple[int, bytes]:
 
 @pytest.fixture
 def server(engine: Engine, database_url: str, tmp_path: Path) -> Iterator[str]:
+    build_world(engine, tmp_path / "data")  # users and a stamping key: serve refuses an empty base
     port = free_port()
     env = service_env(database_url, tmp_path / "data", port)
     env["MEC_MAX_UPLOAD_MB"] = "1"
