@@ -62,9 +62,13 @@ def preflight(settings: Settings, *, needs_signer: bool) -> None:
 
     from mec_ws import passwords
     from mec_ws.batches.signer import load_sep_signer
+    from mec_ws.batches.storage import BatchStorage
     from models import User
 
     passwords.current_params()
+    removed = BatchStorage(settings.data_dir).remove_orphans()
+    if removed:
+        print(f"Se eliminaron {removed} archivo(s) temporales de cargas interrumpidas.", flush=True)
     engine = db.open_database(settings.database_url)
     try:
         with db.session_factory(engine)() as session:
