@@ -5,6 +5,8 @@ lxml's schema validation), and reads a body of any size into memory.  The guard 
 once, bounded, and refuses with a ``Client.*`` fault (HTTP 500, ``text/xml``):
 
 - an empty body, or one that is not XML at all → ``Client.SolicitudInvalida``;
+- a multipart body (SwA/MTOM attachments, which the contract does not use) →
+  ``Client.SolicitudInvalida``;
 - a body that cannot be decoded: an unknown ``charset`` in Content-Type, or bytes that are not
   valid in the declared (or detected) encoding → ``Client.SolicitudInvalida``;
 - a DOCTYPE or ENTITY declaration anywhere in it → ``Client.SolicitudInvalida`` (entity
@@ -232,22 +234,25 @@ class RequestGuard:
             return self._too_large(start_response, stream, declared, already=len(body))
         content_type = environ.get("CONTENT_TYPE")
         media = str(content_type or "").split(";", 1)[0].strip().lower()
-        if media.startswith("multipart/"):  # SwA/MTOM: spyne splits the parts itself
-            reason = refusal(body) if not body.strip(b" \t\r\n") else None
-            text = None
+        text: str | None = None
+        if media.startswith("multipart/"):  # SwA/MTOM: spyne would split parts the guard never saw
+            reason = (
+                "La solicitud trae adjuntos (multipart: SwA/MTOM), que el servicio no admite: envíe el "
+                "archivo en base64 dentro del sobre SOAP (text/xml)."
+            )
         else:
             try:
                 text = decode_body(body, header_charset(content_type))
                 reason = refusal_of_text(text)
             except ValueError as exc:
-                text, reason = None, str(exc)
+                reason = str(exc)
         if reason is not None:
             logger.info("Solicitud SOAP rechazada por el filtro: %s", reason)
             return send_fault(start_response, faults.solicitud_invalida(self.tns, reason))
+        assert text is not None
+        body = normalized(text)
         inner_environ = dict(environ)
-        if text is not None:
-            body = normalized(text)
-            inner_environ["CONTENT_TYPE"] = _utf8_content_type(content_type)
+        inner_environ["CONTENT_TYPE"] = _utf8_content_type(content_type)
         inner_environ["wsgi.input"] = io.BytesIO(body)
         inner_environ["CONTENT_LENGTH"] = str(len(body))
         return self.inner(inner_environ, start_response)

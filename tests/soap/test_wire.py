@@ -215,6 +215,13 @@ def test_doctype_in_a_bomless_encoding_declared_in_content_type_is_refused(
         (f'<s:Envelope xmlns:s="{SOAP_ENV}"><s:Body/></s:Envelope>'.encode(), "text/xml; charset=utf-8", ""),
         (f'<s:Envelope xmlns:s="{SOAP_ENV}"><s:Body></s:Body></s:Envelope>'.encode(), "text/xml", ""),
         (f'<s:Envelope xmlns:s="{SOAP_ENV}"/>'.encode(), "text/xml", ""),
+        (
+            b'--b\r\nContent-Type: text/xml\r\n\r\n<!DOCTYPE x [<!ENTITY a "b">]>'
+            + envelope("consultaProgramasEstudios")
+            + b"\r\n--b--\r\n",
+            'multipart/related; type="text/xml"; boundary=b',
+            "multipart",
+        ),
     ],
     ids=[
         "bad-utf8",
@@ -224,6 +231,7 @@ def test_doctype_in_a_bomless_encoding_declared_in_content_type_is_refused(
         "empty-body",
         "blank-body",
         "no-body",
+        "multipart",
     ],
 )
 def test_undecodable_or_empty_requests_are_the_callers_fault(
