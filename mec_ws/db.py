@@ -16,6 +16,7 @@ waits for nor blocks the writer.  On PostgreSQL :func:`read_only` changes nothin
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.script.revision import ResolutionError
 from alembic.util import CommandError
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -114,6 +115,7 @@ def _make_engine(url: str | URL, **kwargs: Any) -> Engine:
         _prepare_sqlite(parsed)
         connect_args = dict(kwargs.pop("connect_args", {}))
         connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+        kwargs.setdefault("hide_parameters", True)
         engine = create_engine(parsed, connect_args=connect_args, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -135,6 +137,7 @@ def _make_engine(url: str | URL, **kwargs: Any) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("hide_parameters", True)  # SQL parameters carry personal data: never log them
     return create_engine(parsed, **kwargs)
 
 
@@ -149,6 +152,16 @@ def read_only(session: Session) -> Session:
         raise RuntimeError("read_only() debe llamarse antes de la primera consulta de la transacción")
     session.connection(execution_options={READ_ONLY_OPTION: True})
     return session
+
+
+def database_now(session: Session) -> datetime:
+    """The database server's clock on PostgreSQL (one clock for every machine); this machine's
+    on an embedded SQLite database (the same machine by definition)."""
+    if session.get_bind().dialect.name == "postgresql":
+        value = session.scalar(select(func.statement_timestamp()))
+        if isinstance(value, datetime):
+            return value.astimezone(UTC)
+    return datetime.now(UTC)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -61,8 +61,8 @@ def preflight(settings: Settings, *, needs_signer: bool) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from mec_ws import passwords
-    from mec_ws.batches.signer import load_sep_signer
     from mec_ws.batches.storage import BatchStorage
+    from mec_ws.batches.worker import check_stamping
     from models import User
 
     passwords.current_params()
@@ -77,8 +77,9 @@ def preflight(settings: Settings, *, needs_signer: bool) -> None:
                     "la base de datos no tiene usuarios: ejecute `mec-ws demo` (datos de demostración) "
                     "o registre la institución y sus usuarios con `mec-ws admin` (vea el README)."
                 )
-            if needs_signer:
-                load_sep_signer(session, settings.data_dir)
+            session.rollback()
+        if needs_signer:
+            check_stamping(db.session_factory(engine), settings)
     except SQLAlchemyError as exc:
         raise ConfigurationError(db.explain(exc, settings.database_url)) from None
     finally:

@@ -39,13 +39,13 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _seeded(tmp_path: Path) -> tuple[str, dict[str, str]]:
+def _seeded(tmp_path: Path, *, with_stamp_key: bool = True) -> tuple[str, dict[str, str]]:
     """A SQLite database with the test world (users, stamping key) and the env to serve it."""
     url = f"sqlite:///{tmp_path / 'mec.sqlite3'}"
     engine = db.make_engine(url)
     try:
         db.upgrade(engine)
-        build_world(engine, tmp_path / "data")
+        build_world(engine, tmp_path / "data", with_stamp_key=with_stamp_key)
     finally:
         engine.dispose()
     return url, {**os.environ, "MEC_DATA_DIR": str(tmp_path / "data"), "MEC_DATABASE_URL": url}
@@ -60,6 +60,20 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.slow
+def test_serve_refuses_to_start_when_its_worker_could_not_stamp(tmp_path: Path) -> None:
+    _url, env = _seeded(tmp_path, with_stamp_key=False)  # users, but no stamping key
+    done = subprocess.run(
+        [*CLI, "serve", "--port", str(_free_port()), "--workers", "1"],
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    err = done.stderr.decode()
+    assert "no puede sellar" in err and "mec-ws admin set-stamp-key" in err and "Traceback" not in err
+    assert done.stdout == b""  # it never announced a listening service
+
+
 def test_serve_runs_the_soap_endpoint_and_supervises_a_worker(tmp_path: Path) -> None:
     port = _free_port()
     url, env = _seeded(tmp_path)
