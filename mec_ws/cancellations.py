@@ -27,11 +27,13 @@ def apply_request(request: CancellationRequest, *, now: datetime, by: str | None
     request.certificate.estatus = EstatusCertificado.CANCELADO
 
 
-def apply_due_cancellations(session: Session, *, now: datetime) -> int:
+def apply_due_cancellations(session: Session, *, now: datetime, wait: bool = False) -> int:
     """Apply every pending request whose window has passed (committed); how many were applied.
 
     Several workers may run this at once: on PostgreSQL each takes the rows no other holds
-    (``SKIP LOCKED``), so each request is applied exactly once.
+    (``SKIP LOCKED``), so each request is applied exactly once.  With ``wait`` (a reader that
+    must see the result) it waits for rows another transaction holds instead; those already
+    applied meanwhile no longer match.
     """
     due = session.scalars(
         select(CancellationRequest)
@@ -40,7 +42,8 @@ def apply_due_cancellations(session: Session, *, now: datetime) -> int:
             CancellationRequest.effective_at <= now,
         )
         .order_by(CancellationRequest.effective_at, CancellationRequest.id)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=not wait)
+        .execution_options(populate_existing=True)
     ).all()
     for request in due:
         apply_request(request, now=request.effective_at, by=None)

@@ -69,6 +69,10 @@ CODES: dict[str, tuple[str, str]] = {
         "institucion",
         "El certificado de e.firma del responsable no es el registrado para el campus.",
     ),
+    "CARGO_NO_COINCIDE": (
+        "institucion",
+        "Responsable/@idCargo no es el cargo con el que el responsable está registrado para el campus.",
+    ),
     "ENTIDAD_FEDERATIVA_NO_COINCIDE": (
         "institucion",
         "La entidad federativa no corresponde a la registrada para el campus.",

@@ -42,7 +42,11 @@ def free_port() -> int:
 
 
 def service_env(database_url: str, data_dir: Path, port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEC_") or k == "MEC_SCRYPT_N"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("MEC_") or k in ("MEC_SCRYPT_N", "MEC_SCRYPT_DEBIL")
+    }
     env.update(
         MEC_DATABASE_URL=database_url,
         MEC_DATA_DIR=str(data_dir),

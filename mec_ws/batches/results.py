@@ -5,10 +5,12 @@ the columns ``ARCHIVO, ESTATUS, FOLIO CONTROL, CODIGO, DESCRIPCION``: one row pe
 row for each correct file without findings.  ``ESTATUS`` is the file's (``CORRECTO`` /
 ``CON_ERRORES``); a finding that is not an error (a warning, an omitted check) says so in its
 description, and the description ends with where the finding is.  The stamped certificates go in
-``certificados/`` under the names they had in the upload.  The ZIP is built in a
-``SpooledTemporaryFile`` (memory up to ``SPOOL_MAX``, then disk), each member written through as it
-comes (the CSV row by row, the certificates one at a time), so building it holds no more than one
-certificate and the compressor's window whatever the batch's size.
+``certificados/`` under the names they had in the upload.  Every cell goes through the export's
+spreadsheet-formula guard (:func:`mec_ws.reports.export.spreadsheet_safe`): file names and folios
+come from the uploader.  The ZIP is built in a ``SpooledTemporaryFile`` (memory up to
+``SPOOL_MAX``, then disk), each member written through as it comes (the CSV row by row, the
+certificates one at a time), so building it holds no more than one certificate and the compressor's
+window whatever the batch's size.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO, Any
 
+from mec_ws.reports.export import spreadsheet_safe
 from models.enums import EstatusArchivo
 
 CSV_NAME = "resultado.csv"
@@ -72,7 +75,7 @@ def write_result_csv(files: Iterable[ResultFile], out: IO[bytes]) -> None:
     try:
         writer = csv.writer(text, lineterminator="\r\n")
         writer.writerow(COLUMNS)
-        writer.writerows(csv_rows(files))
+        writer.writerows(tuple(spreadsheet_safe(cell) for cell in row) for row in csv_rows(files))
         text.flush()
     finally:
         text.detach()  # leave ``out`` open for the caller

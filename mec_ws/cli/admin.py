@@ -180,7 +180,7 @@ def cmd_add_officer(args: argparse.Namespace) -> int:
         if dup is not None:
             raise AdminError(f"el certificado {number} ya está registrado para el campus {campus.id}.")
         trusted = [x509.load_der_x509_certificate(der) for der in s.scalars(select(TrustedCA.der)).all()]
-        if not efirma.chains_to(cert, trusted):
+        if not efirma.chains_to(cert, trusted, at=now):
             print(
                 "Aviso: el certificado no fue emitido por ninguna AC de confianza registrada; "
                 "los certificados que firme se rechazarán hasta que se agregue su AC con "

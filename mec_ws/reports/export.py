@@ -111,6 +111,12 @@ def row_values(row: ExportRow) -> tuple[Value, ...]:
     return tuple(get(row) for _, get, _ in _COLUMNS)
 
 
+def spreadsheet_safe(text: str) -> str:
+    """``text`` for a CSV cell: a leading apostrophe when a spreadsheet would read it as a formula
+    (OWASP "CSV injection"); the one guard for every CSV the service writes."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def _csv_text(value: Value) -> str:
     if isinstance(value, datetime):  # naive Mexico City time (local_fecha_carga): state the offset
         return local_iso(value.replace(tzinfo=MEXICO_CITY))
@@ -118,7 +124,7 @@ def _csv_text(value: Value) -> str:
         return value.isoformat()
     if value is None:  # an absent optional value (folioControl): an empty cell
         return ""
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    return spreadsheet_safe(value)
 
 
 def write_csv(rows: Iterable[ExportRow], out: BinaryIO) -> None:

@@ -4,10 +4,13 @@ A request puts the certificate in ``CANCELACION_SOLICITADA`` at once and records
 :class:`models.CancellationRequest` that takes effect ``settings.cancelacion_horas`` later
 (``MEC_CANCELACION_HORAS``, 48 by default).  Until then an SEP operator may approve it early
 (:func:`approve`) or withdraw it (:func:`withdraw`, the certificate is ``VIGENTE`` again); once the
-window has passed, the worker applies it (:func:`apply_due_cancellations`) and the certificate is
-``CANCELADO`` — a final state: it cannot be requested again, nor withdrawn.  The certificate's
-``estatus`` column is the one source of truth every query, download, export and the public
-verification page read.
+window has passed the certificate is ``CANCELADO`` — a final state: it cannot be requested again,
+nor withdrawn.  The certificate's ``estatus`` column is the one source of truth every query,
+download, export and the public verification page read, and it is right at read time: each of
+those reads first calls :func:`settle_due` (one indexed read; only when a request is due, a short
+write transaction applies it), so a cancellation shows from its effective time whether or not a
+worker is running.  The worker also applies due requests each cycle
+(:func:`apply_due_cancellations`).
 
 Decisions:
 
@@ -32,11 +35,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mec_ws import catalogs
+from mec_ws import catalogs, db
 from mec_ws.cancellations import apply_due_cancellations as apply_due_cancellations  # re-export
 from mec_ws.cancellations import apply_request
 from mec_ws.config import Settings
@@ -195,6 +198,29 @@ def pending_requests(session: Session, institution_id: str | None = None) -> Seq
     if institution_id:
         query = query.where(Certificate.institution_id == institution_id)
     return session.scalars(query).all()
+
+
+def settle_due(session: Session, *, now: datetime) -> int:
+    """Make the stored estatus right at ``now`` before a read (see the module docstring).
+
+    Call it at the start of a unit of work; it leaves no transaction open.  How many requests it
+    applied (usually none, after one indexed read that takes no write lock).
+    """
+    if session.in_transaction():
+        session.rollback()
+    db.read_only(session)
+    due = session.scalar(
+        select(
+            exists().where(
+                CancellationRequest.estatus == EstatusCancelacion.PENDIENTE,
+                CancellationRequest.effective_at <= now,
+            )
+        )
+    )
+    session.rollback()
+    if not due:
+        return 0
+    return apply_due_cancellations(session, now=now, wait=True)
 
 
 def _pending_request(

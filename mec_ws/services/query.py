@@ -13,6 +13,10 @@ over the trigger-kept :class:`models.CertificateCount` when only institution, ca
 filter, else a ``COUNT`` on ``certificates`` without joins — and a page is located on ids by an
 index-only scan of an ordered index, from whichever end of the order is nearer, before its rows are
 read and joined.
+
+Extreme dates are clamped, never an error: ``fechaCargaHasta`` on the last representable day
+(9999-12-31) means "no upper bound", and ``fechaCargaDesde`` before 1900 "no lower bound" (no
+certificate was loaded outside that range).  A page past the last one is simply empty.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from models import Campus, Certificate, CertificateCount, Institution
 
 MEXICO_CITY = ZoneInfo("America/Mexico_City")
 MAX_PAGE_SIZE = 500
+EARLIEST_LOAD_DAY = date(1900, 1, 1)
 
 
 def listing_order() -> tuple[ColumnElement[Any], ...]:
@@ -120,9 +125,9 @@ def conditions(who: Principal, filtro: FiltroCertificados) -> list[ColumnElement
         where.append(Certificate.fecha_expedicion >= filtro.fecha_expedicion_desde)
     if filtro.fecha_expedicion_hasta is not None:
         where.append(Certificate.fecha_expedicion <= filtro.fecha_expedicion_hasta)
-    if filtro.fecha_carga_desde is not None:
+    if filtro.fecha_carga_desde is not None and filtro.fecha_carga_desde > EARLIEST_LOAD_DAY:
         where.append(Certificate.fecha_carga >= start_of_day(filtro.fecha_carga_desde))
-    if filtro.fecha_carga_hasta is not None:
+    if filtro.fecha_carga_hasta is not None and filtro.fecha_carga_hasta < date.max:
         where.append(Certificate.fecha_carga < start_of_day(filtro.fecha_carga_hasta + timedelta(days=1)))
     if filtro.estatus is not None:
         where.append(Certificate.estatus == filtro.estatus)

@@ -1,13 +1,17 @@
 """``cargaCertificados``: take an upload against a folio de pago, store it durably, answer at once.
 
-The checks, in order, all inside one transaction that holds the folio row (``SELECT … FOR UPDATE``
-on PostgreSQL; SQLite transactions start with ``BEGIN IMMEDIATE``, see :mod:`mec_ws.db`):
+First, without any lock, the folio must exist and belong to the caller's institution (else
+``FolioInexistente``) and the file is written and ``fsync``'d (content-addressed, so a file
+written for an upload that is then refused is harmless and reused by a retry): the slow fsync of
+up to 100 MB holds no row lock and, on SQLite, not the database's write lock.  Then the checks, in
+order, inside one short transaction that holds the folio row (``SELECT … FOR UPDATE`` on
+PostgreSQL; SQLite transactions start with ``BEGIN IMMEDIATE``, see :mod:`mec_ws.db`):
 
 1. the folio exists and belongs to the caller's institution (else ``FolioInexistente``);
 2. the very same bytes already form a live batch of this folio → that batch, nothing consumed;
 3. the folio is accepted (``FolioAceptado``), spent (``FolioAgotado``) or has a batch still
    ``RECIBIDO``/``EN_PROCESO`` (``CargaEnProceso``);
-4. the file is written and ``fsync``'d, then the batch row (``RECIBIDO``) is committed.
+4. the batch row (``RECIBIDO``) is committed.
 
 ``(folio_id, intento)`` is unique in the database, so of two concurrent uploads only one can take
 the attempt; the other gets ``CargaEnProceso`` (or, when it carried the same bytes, the batch the
@@ -23,6 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from mec_ws import db
 from mec_ws.batches.intake import check_upload
 from mec_ws.batches.storage import BatchStorage, sha256_hex
 from mec_ws.config import Settings
@@ -46,6 +51,18 @@ def lock_folio(session: Session, folio_pago: str, who: Principal) -> FolioPago:
     if folio is None or (not who.is_operator and folio.institution_id != who.institution_id):
         raise folio_not_found(folio_pago)
     return folio
+
+
+def _check_visible(session: Session, folio_pago: str, who: Principal) -> None:
+    """``FolioInexistente`` unless the folio exists and is ``who``'s; a read that ends its
+    transaction (on SQLite it takes no write lock)."""
+    if session.in_transaction():
+        session.rollback()
+    db.read_only(session)
+    owner = session.scalar(select(FolioPago.institution_id).where(FolioPago.folio == folio_pago))
+    session.rollback()
+    if owner is None or (not who.is_operator and owner != who.institution_id):
+        raise folio_not_found(folio_pago)
 
 
 def attempts_left(folio: FolioPago, batches: int) -> int:
@@ -131,6 +148,8 @@ def receive_upload(
     folio_pago = (folio_pago or "").strip()
     kind, total = check_upload(contenido, settings)  # ArchivoInvalido; nothing consumed
     digest = sha256_hex(contenido)
+    _check_visible(session, folio_pago, who)  # FolioInexistente before anything is written
+    stored = storage.store(contenido)  # durable before the batch row exists; no lock held
     try:
         folio = lock_folio(session, folio_pago, who)
         previous = _same_upload(session, folio, digest)
@@ -159,7 +178,6 @@ def receive_upload(
             raise FolioAgotado(
                 f"El folio de pago «{folio.folio}» ya usó sus {MAX_ATTEMPTS} intentos de carga."
             )
-        stored = storage.store(contenido)  # durable before the batch row exists
         batch = Batch(
             folio_id=folio.id,
             institution_id=folio.institution_id,

@@ -31,6 +31,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from mec_ws import db
 from mec_ws.services.dto import EstatusLote
 from mec_ws.services.failed import unreviewed_failed
 from models import Batch, WorkerHeartbeat, utcnow
@@ -127,7 +128,7 @@ def health_app(
             return []
         try:
             with sessions() as s:
-                salud = check(s, now=clock(), stale_after=stale_after)
+                salud = check(db.read_only(s), now=clock(), stale_after=stale_after)
         except SQLAlchemyError:  # opening or closing the session failed
             log.exception("salud: la base de datos no respondió")
             salud = Salud("error", False, None, None, None, (), ("la base de datos no respondió",))

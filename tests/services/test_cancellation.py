@@ -16,6 +16,7 @@ from mec_ws.services.dto import (
     EstatusCertificado,
     EstatusLote,
     FiltroCertificados,
+    FormatoExportacion,
     Principal,
     ResultadoCancelacion,
 )
@@ -403,3 +404,54 @@ def test_cancellation_key_faults(world: World) -> None:
         _request_digital(world, theirs)
     assert _status_digital(world, theirs) is EstatusCertificado.VIGENTE
     assert _request_digital(world, mine).folio_control == "A-1"  # by folioDigital, has a folioControl
+
+
+def test_cancelled_from_its_effective_time_without_a_worker(world: World) -> None:
+    """Queries, the export and a new request see CANCELADO at the effective instant, before any
+    worker has run; the request is recorded as applied at that instant."""
+    _cert(world, "A-1")
+    result = _request(world, "A-1")
+    world.clock.advance(hours=47, minutes=59)
+    assert _query(world, world.ipes) == {"A-1": EstatusCertificado.CANCELACION_SOLICITADA}
+    world.clock.advance(minutes=1)  # no worker runs
+    assert _query(world, world.ipes) == {"A-1": EstatusCertificado.CANCELADO}
+    assert _query(world, world.ipes, estatus=EstatusCertificado.CANCELADO) == {
+        "A-1": EstatusCertificado.CANCELADO
+    }
+    assert _status(world, "A-1") is EstatusCertificado.CANCELADO
+    (req,) = _requests(world, "A-1")
+    assert req.estatus is EstatusCancelacion.APLICADA and req.effective_at == result.fecha_efectiva
+    assert _apply(world) == 0  # the worker has nothing left to do
+    with pytest.raises(errors.CancelacionNoPermitida, match="ya está cancelado"):
+        _request(world, "A-1")
+
+
+def test_export_sees_a_due_cancellation(world: World) -> None:
+    _cert(world, "A-1")
+    _request(world, "A-1")
+    world.clock.advance(hours=48)
+    exported = world.app.exporta_certificados(world.ipes, FiltroCertificados(), FormatoExportacion.CSV)
+    assert b",CANCELADO\r\n" in exported.contenido
+
+
+def test_verification_page_sees_a_due_cancellation(world: World) -> None:
+    from mec_ws.web.verification import verification_app
+    from models import utcnow
+
+    world.clock.now = utcnow() - timedelta(hours=49)
+    digital = _cert(world, "A-1")
+    _request(world, "A-1")
+    app = verification_app(world.sessions)
+    seen: list[str] = []
+    body = b"".join(
+        app(
+            {
+                "REQUEST_METHOD": "GET",
+                "PATH_INFO": f"/verificacion/{digital}",
+                "QUERY_STRING": "formato=json",
+            },
+            lambda status, headers: seen.append(status),
+        )
+    )
+    assert seen == ["200 OK"]
+    assert b'"CANCELADO"' in body

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from mec_ws import errors
-from mec_ws.services.dto import EstatusCertificado, FiltroCertificados, FormatoCertificado
+from mec_ws.services.dto import EstatusCertificado, FiltroCertificados, FormatoCertificado, FormatoExportacion
 from models import Certificate
 from tests.services.world import World, add_certificate
 
@@ -260,3 +260,28 @@ def test_descarga_by_exactly_one_key(world: World) -> None:
     with pytest.raises(errors.SolicitudInvalida, match="folioDigital"):
         world.app.descarga_certificado(world.operator, "DOS", xml)
     assert world.app.descarga_certificado(world.operator, None, xml, _digital("2b")).contenido == b"<Dec/>"
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"fecha_carga_hasta": date.max},
+        {"fecha_carga_desde": date.min, "fecha_carga_hasta": date.max},
+        {"fecha_carga_desde": date.min},
+        {"fecha_expedicion_desde": date.min, "fecha_expedicion_hasta": date.max},
+    ],
+    ids=["hasta-9999-12-31", "whole-range", "desde-0001-01-01", "expedicion-whole-range"],
+)
+def test_extreme_dates_mean_no_bound(seeded: World, filters: dict[str, date]) -> None:
+    """No overflow into Server.Interno: the last and first representable days are open ends."""
+    assert _folios(seeded, seeded.ipes, **filters) == ["A-1", "A-2", "A-3", "A-4"]
+    exported = seeded.app.exporta_certificados(
+        seeded.ipes, FiltroCertificados(**filters), FormatoExportacion.CSV
+    )
+    assert exported.contenido.count(b"\n") == 5  # header + 4 rows
+
+
+def test_page_past_the_end_is_empty_even_when_huge(seeded: World) -> None:
+    for pagina in (2, 10**12, 10**30):
+        page = seeded.app.consulta_certificados(seeded.ipes, FiltroCertificados(), pagina, 500)
+        assert (page.total_registros, page.certificados) == (4, ())

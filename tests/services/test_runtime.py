@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from mec_ws import db
 from models import WorkerHeartbeat
+from tests.services.world import build_world
 
 CLI = [sys.executable, "-c", "import sys; from mec_ws.cli import main; sys.exit(main(sys.argv[1:]))"]
 
@@ -38,6 +39,18 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _seeded(tmp_path: Path, *, with_stamp_key: bool = True) -> tuple[str, dict[str, str]]:
+    """A SQLite database with the test world (users, stamping key) and the env to serve it."""
+    url = f"sqlite:///{tmp_path / 'mec.sqlite3'}"
+    engine = db.make_engine(url)
+    try:
+        db.upgrade(engine)
+        build_world(engine, tmp_path / "data", with_stamp_key=with_stamp_key)
+    finally:
+        engine.dispose()
+    return url, {**os.environ, "MEC_DATA_DIR": str(tmp_path / "data"), "MEC_DATABASE_URL": url}
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -48,8 +61,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.slow
 def test_serve_refuses_to_start_when_its_worker_could_not_stamp(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'mec.sqlite3'}"
-    env = {**os.environ, "MEC_DATA_DIR": str(tmp_path / "data"), "MEC_DATABASE_URL": url}
+    _url, env = _seeded(tmp_path, with_stamp_key=False)  # users, but no stamping key
     done = subprocess.run(
         [*CLI, "serve", "--port", str(_free_port()), "--workers", "1"],
         env=env,
@@ -64,12 +76,7 @@ def test_serve_refuses_to_start_when_its_worker_could_not_stamp(tmp_path: Path) 
 
 def test_serve_runs_the_soap_endpoint_and_supervises_a_worker(tmp_path: Path) -> None:
     port = _free_port()
-    url = f"sqlite:///{tmp_path / 'mec.sqlite3'}"
-    env = {**os.environ, "MEC_DATA_DIR": str(tmp_path / "data"), "MEC_DATABASE_URL": url}
-    demo = subprocess.run(
-        [*CLI, "demo", "--dir", str(tmp_path / "demo")], env=env, capture_output=True, timeout=180
-    )
-    assert demo.returncode == 0, demo.stderr  # a usable stamping key: serve refuses to start without one
+    url, env = _seeded(tmp_path)
     proc = subprocess.Popen(
         [*CLI, "serve", "--port", str(port), "--workers", "1"],
         env=env,
@@ -117,12 +124,7 @@ def test_serve_runs_the_soap_endpoint_and_supervises_a_worker(tmp_path: Path) ->
 def test_children_die_when_serve_is_killed(tmp_path: Path) -> None:
     """SIGKILL on ``serve`` leaves no orphan gunicorn or worker holding the port or the batches."""
     port = _free_port()
-    url = f"sqlite:///{tmp_path / 'mec.sqlite3'}"
-    env = {**os.environ, "MEC_DATA_DIR": str(tmp_path / "data"), "MEC_DATABASE_URL": url}
-    demo = subprocess.run(
-        [*CLI, "demo", "--dir", str(tmp_path / "demo")], env=env, capture_output=True, timeout=180
-    )
-    assert demo.returncode == 0, demo.stderr  # a usable stamping key: serve refuses to start without one
+    url, env = _seeded(tmp_path)
     proc = subprocess.Popen(
         [*CLI, "serve", "--port", str(port), "--workers", "1"],
         env=env,
@@ -157,3 +159,60 @@ def test_children_die_when_serve_is_killed(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
         engine.dispose()
+
+
+def _children(pid: int) -> list[int]:
+    """Child processes of ``pid``, whichever of its threads started them (Linux /proc)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            found += [int(p) for p in (task / "children").read_text().split()]
+    return found
+
+
+def _gunicorn_master(serve_pid: int) -> int:
+    """The child of ``serve`` that runs gunicorn (``serve --no-worker --supervised``)."""
+    for child in _children(serve_pid):
+        cmdline = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+        if b"--supervised" in cmdline:
+            return child
+    raise AssertionError("no gunicorn child")
+
+
+@pytest.mark.slow
+def test_serve_restarts_a_killed_gunicorn_master(tmp_path: Path) -> None:
+    port = _free_port()
+    _url, env = _seeded(tmp_path)
+    proc = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+    def wsdl_served() -> bool:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/mec/ws?wsdl", timeout=5) as r:
+            return r.status == 200 and b"definitions" in r.read()
+
+    try:
+        _wait(wsdl_served, 60, "the WSDL")
+        master = _gunicorn_master(proc.pid)
+        old_workers = _children(master)
+        assert old_workers
+        started = time.monotonic()
+        os.kill(master, signal.SIGKILL)
+        # the old master's workers exit once they notice; from then on only a new master can answer
+        _wait(lambda: not any(_alive(w) for w in old_workers), 15, "the old gunicorn workers to exit")
+        _wait(lambda: _gunicorn_master(proc.pid) != master, 15, "a new gunicorn master")
+        _wait(wsdl_served, 30, "the WSDL after the master was killed")
+        print(f"servicio de vuelta {time.monotonic() - started:.1f} s después de matar al maestro")
+        assert proc.poll() is None
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(60)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0

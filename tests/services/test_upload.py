@@ -169,3 +169,37 @@ def test_concurrent_identical_uploads_get_the_same_batch(world: World) -> None:
     assert all(isinstance(o, CargaResult) for o in outcomes), outcomes
     assert len({o.numero_lote for o in outcomes if isinstance(o, CargaResult)}) == 1
     assert _batches(world) == 1
+
+
+def test_the_file_is_written_and_fsyncd_without_holding_a_lock(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the upload is fsync'd, another transaction can lock the very folio row at once
+    (on SQLite: take the database's write lock)."""
+    folio = world.folio(1)
+    engine = world.sessions.kw["bind"]
+    real = BatchStorage.store
+    seen: list[str] = []
+
+    def spy(self: BatchStorage, data: bytes) -> object:
+        with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.connection.dbapi_connection.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
+            with conn.begin():
+                conn.execute(
+                    select(FolioPago.id).where(FolioPago.folio == folio).with_for_update(nowait=True)
+                )
+        seen.append("libre")
+        return real(self, data)
+
+    monkeypatch.setattr(BatchStorage, "store", spy)
+    result = world.app.carga_certificados(world.ipes, folio, "cert.xml", world.certificate(0))
+    assert seen == ["libre"] and result.estatus is EstatusLote.RECIBIDO
+
+
+def test_unknown_folio_writes_nothing(world: World) -> None:
+    with pytest.raises(errors.FolioInexistente):
+        world.app.carga_certificados(world.ipes, "NO-EXISTE", "cert.xml", world.certificate(0))
+    assert not (world.settings.data_dir / "lotes").exists() or not any(
+        (world.settings.data_dir / "lotes").rglob("*.bin")
+    )

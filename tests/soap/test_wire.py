@@ -201,8 +201,86 @@ def test_doctype_in_utf16_is_also_refused(post: Post) -> None:
     body = ('<!DOCTYPE x [<!ENTITY a "b">]>' + envelope("consultaProgramasEstudios").decode()).encode(
         "utf-16"
     )
-    code, faultstring, *_ = soap_fault(post(body))
+    code, faultstring, *_ = soap_fault(post(body, "text/xml"))  # the BOM says UTF-16
     assert code == "Client.SolicitudInvalida" and "DOCTYPE" in faultstring
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le"])
+def test_doctype_in_a_bomless_encoding_declared_in_content_type_is_refused(
+    post: Post, fake: FakeMec, encoding: str
+) -> None:
+    """spyne decodes with Content-Type's charset; the guard checks that same text."""
+    body = ('<!DOCTYPE x [<!ENTITY a "b">]>' + envelope("consultaProgramasEstudios").decode()).encode(
+        encoding
+    )
+    code, faultstring, *_ = soap_fault(post(body, f"text/xml; charset={encoding}"))
+    assert code == "Client.SolicitudInvalida" and "DOCTYPE" in faultstring
+    assert fake.calls == []
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "expected"),
+    [
+        (
+            envelope("consultaProgramasEstudios").replace(b"ipes1", b"ipes\xff\xfe1"),
+            "text/xml; charset=utf-8",
+            "UTF",
+        ),
+        (envelope("consultaProgramasEstudios"), "text/xml; charset=x-no-existe", "x-no-existe"),
+        (envelope("consultaProgramasEstudios"), "text/xml; charset=base64", "base64"),
+        (
+            b'<?xml version="1.0" encoding="x-inventada"?>' + envelope("consultaProgramasEstudios"),
+            "text/xml",
+            "x-inventada",
+        ),
+        (f'<s:Envelope xmlns:s="{SOAP_ENV}"><s:Body/></s:Envelope>'.encode(), "text/xml; charset=utf-8", ""),
+        (f'<s:Envelope xmlns:s="{SOAP_ENV}"><s:Body></s:Body></s:Envelope>'.encode(), "text/xml", ""),
+        (f'<s:Envelope xmlns:s="{SOAP_ENV}"/>'.encode(), "text/xml", ""),
+        (
+            b'--b\r\nContent-Type: text/xml\r\n\r\n<!DOCTYPE x [<!ENTITY a "b">]>'
+            + envelope("consultaProgramasEstudios")
+            + b"\r\n--b--\r\n",
+            'multipart/related; type="text/xml"; boundary=b',
+            "multipart",
+        ),
+    ],
+    ids=[
+        "bad-utf8",
+        "unknown-charset",
+        "bytes-codec",
+        "unknown-declared",
+        "empty-body",
+        "blank-body",
+        "no-body",
+        "multipart",
+    ],
+)
+def test_undecodable_or_empty_requests_are_the_callers_fault(
+    post: Post, fake: FakeMec, body: bytes, content_type: str, expected: str
+) -> None:
+    code, faultstring, codigo, _ = soap_fault(post(body, content_type))
+    assert (code, codigo) == ("Client.SolicitudInvalida", "SolicitudInvalida"), faultstring
+    assert expected in faultstring
+    assert fake.calls == []
+
+
+@pytest.mark.parametrize(
+    ("encoding", "content_type"),
+    [
+        ("latin-1", "text/xml; charset=ISO-8859-1"),
+        ("utf-16-le", "text/xml; charset=utf-16le"),
+        ("utf-16", "text/xml"),
+        ("cp1252", 'text/xml; charset="windows-1252"'),
+    ],
+)
+def test_other_encodings_still_work(post: Post, fake: FakeMec, encoding: str, content_type: str) -> None:
+    declaration = f'<?xml version="1.0" encoding="{encoding}"?>'
+    body = (
+        declaration + envelope("consultaEstatusCarga", "<m:folioPago>F-ñ01</m:folioPago>").decode()
+    ).encode(encoding)
+    _code, faultstring, codigo, _ = soap_fault(post(body, content_type))
+    assert codigo == "FolioInexistente", faultstring  # decoded correctly, reached the service
+    assert "F-ñ01" in faultstring
 
 
 def test_oversize_body_gets_archivo_invalido_naming_the_limit(post: Post, fake: FakeMec) -> None:
