@@ -81,6 +81,13 @@ def write_result_csv(files: Iterable[ResultFile], out: IO[bytes]) -> None:
         text.detach()  # leave ``out`` open for the caller
 
 
+def result_csv(files: Iterable[ResultFile]) -> bytes:
+    """``resultado.csv`` as bytes (small results and tests; the ZIP streams it instead)."""
+    out = io.BytesIO()
+    write_result_csv(files, out)
+    return out.getvalue()
+
+
 def safe_member_name(name: str) -> str:
     """The base name of an entry, without any directory part (never a path out of the folder)."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "certificado.xml"

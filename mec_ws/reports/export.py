@@ -47,6 +47,8 @@ DATETIME_FORMAT = f'yyyy-mm-dd hh:mm:ss "({ZONE_NOTE})"'
 def _attr(value: str) -> str:
     """``value`` escaped for a double-quoted XML attribute (number formats quote their literals)."""
     return escape(value, {'"': "&quot;"})
+
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 Value = str | date | datetime | None
