@@ -16,7 +16,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -59,9 +58,8 @@ class Batch(Base):
     """One upload (lote). ``numero_lote`` is what the client sees.
 
     ``(folio_id, intento)`` is unique, so two concurrent uploads can never both count as the same
-    attempt; ``(folio_id, sha256)`` is unique among batches that are not rejected, so the same bytes
-    sent again (a network retry) find the same batch, while a rejected upload may be sent again as a
-    new attempt once the cause outside the file (e.g. a program not yet registered) is fixed.
+    attempt; ``(folio_id, sha256)`` is unique whatever the status, so the same bytes sent again (a
+    network retry, or a rejected file sent again by mistake) find the earlier batch and spend nothing.
     Workers claim a batch by setting ``claimed_by``/``claim_expires_at``; an expired claim may be
     taken over (``claim_count`` counts the takes).
     """
@@ -70,14 +68,7 @@ class Batch(Base):
     __table_args__ = (
         UniqueConstraint("folio_id", "intento"),
         CheckConstraint(f"intento >= 1 AND intento <= {MAX_ATTEMPTS}", name="intento"),
-        Index(
-            "ux_batches_folio_sha256_vigente",
-            "folio_id",
-            "sha256",
-            unique=True,
-            sqlite_where=text("estatus <> 'RECHAZADO'"),
-            postgresql_where=text("estatus <> 'RECHAZADO'"),
-        ),
+        Index("ux_batches_folio_sha256", "folio_id", "sha256", unique=True),
         Index("ix_batches_estatus_received_at", "estatus", "received_at"),
     )
 

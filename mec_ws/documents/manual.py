@@ -42,8 +42,13 @@ FAULT_DESCRIPTIONS: Mapping[str, str] = MappingProxyType(
         "FolioAceptado": "El folio de pago ya fue aceptado; no hay nada más que cargar con él.",
         "CargaEnProceso": "Hay un intento anterior de este folio que aún se está procesando; "
         "consulte su estado con consultaEstatusCarga.",
+        "CantidadNoCoincide": "La carga no contiene el número de certificados que ampara el folio de "
+        "pago; el mensaje dice ambos números. No se consume ningún intento.",
         "ArchivoInvalido": "El archivo está vacío, no es XML ni ZIP, el ZIP está dañado o excede el tamaño "
-        "máximo (el mensaje dice el límite).",
+        "máximo, o el paquete no se puede procesar: ZIP sin certificados, carpetas, archivos comprimidos "
+        "dentro, entradas cifradas o ilegibles, demasiadas entradas, nombres repetidos, entradas que no "
+        "son .xml, una entrada mayor que el máximo por XML o con compresión anómala. El mensaje dice "
+        "qué entrada y por qué (con el límite); no se consume ningún intento.",
         "LoteInexistente": "El número de lote no existe o no pertenece a su institución.",
         "CertificadoInexistente": "El folio de control no corresponde a un certificado aceptado de su "
         "institución.",

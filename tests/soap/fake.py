@@ -242,6 +242,24 @@ class FakeMec:
             mensaje="Archivo recibido; consulte el estatus de la carga.",
         )
 
+    def valida_certificados(
+        self, who: dto.Principal, nombre_archivo: str, contenido: bytes, folio_pago: str | None
+    ) -> dto.ResultadoValidacion:
+        self._enter("valida_certificados", nombre_archivo, contenido, folio_pago)
+        if folio_pago is not None:
+            self._folio(who, folio_pago)
+        if not contenido:
+            raise errors.ArchivoInvalido("El archivo está vacío.")
+        archivo = dto.ArchivoDetalle(
+            nombre=nombre_archivo, folio_control=None, estatus=dto.EstatusArchivo.CORRECTO
+        )
+        return dto.ResultadoValidacion(
+            total_archivos=1,
+            archivos_con_error=0,
+            mensaje="Sin errores (servicio simulado).",
+            detalle=(archivo,),
+        )
+
     def consulta_estatus_carga(self, who: dto.Principal, folio_pago: str) -> dto.EstatusCarga:
         self._enter("consulta_estatus_carga", folio_pago)
         folio = self._folio(who, folio_pago)
