@@ -110,6 +110,8 @@ def detect_kind(head: bytes) -> UploadKind:
 
 
 def _mb(n: int) -> str:
+    if n >= MiB and n % MiB == 0:
+        return f"{n // MiB:,} MB"
     return f"{n:,} bytes"
 
 
