@@ -368,6 +368,10 @@ def _introduction(settings: Settings, service: ServiceDescription) -> list[str]:
                 ("Certificados máximos por ZIP (`MEC_MAX_ZIP_ENTRIES`)", str(settings.max_zip_entries)),
                 ("Tamaño máximo de un XML (`MEC_MAX_XML_MB`)", f"{settings.max_xml_mb} MB"),
                 (
+                    "Certificados máximos por llamada a validaCertificados (`MEC_VALIDA_MAX_ARCHIVOS`)",
+                    str(settings.valida_max_archivos),
+                ),
+                (
                     "Plazo antes de que una cancelación surta efecto (`MEC_CANCELACION_HORAS`)",
                     f"{settings.cancelacion_horas} horas",
                 ),
@@ -382,6 +386,20 @@ def _introduction(settings: Settings, service: ServiceDescription) -> list[str]:
         f"{REQUIRED_CERTIFICATES} certificados aceptados, entre ellos al menos uno cargado como XML "
         "individual y al menos uno cargado en un ZIP; mientras falte algo responde `PruebasIncompletas` "
         "diciendo qué falta. En producción responde `SolicitudInvalida`.",
+        "",
+        "## Qué gasta un intento",
+        "",
+        "Cada folio de pago tiene dos intentos. Solo los gasta un lote cuyos certificados se leyeron y "
+        "juzgaron (`RECHAZADO`; un lote `ACEPTADO` usa el suyo y cierra el folio). Lo que se sabe del "
+        "paquete mismo es una falla inmediata de `cargaCertificados` que no crea lote ni gasta nada: "
+        "`CantidadNoCoincide` (dice cuántos certificados trae la carga y cuántos ampara el folio) y "
+        "`ArchivoInvalido` nombrando la entrada y el motivo (ZIP vacío, carpetas, archivos comprimidos "
+        "dentro, entradas cifradas o ilegibles, demasiadas entradas, nombres repetidos, entradas que no "
+        "son .xml, una entrada mayor que el máximo por XML; el código de hallazgo va entre corchetes). "
+        "El paquete se revisa antes que la cantidad. Enviar otra vez los mismos bytes para el mismo "
+        "folio devuelve el lote anterior, sea cual sea su estatus, sin gastar nada. `validaCertificados` "
+        "hace las mismas revisiones que el procesamiento de una carga, con el registro de su "
+        "institución, sin guardar nada: úsela antes de cargar.",
         "",
     ]
 

@@ -194,3 +194,14 @@ def test_the_client_preamble_compiles(manual: str) -> None:
     preamble = manual[manual.index("## Cliente con zeep") : manual.index("## Operaciones")]
     for block in python_blocks(preamble):
         compile(block, "preamble", "exec")
+
+
+def test_the_dry_run_and_what_spends_an_attempt_are_explained(settings: Settings, manual: str) -> None:
+    assert "### validaCertificados" in manual
+    assert "## Qué gasta un intento" in manual
+    section = manual[manual.index("## Qué gasta un intento") :]
+    section = section[: section.index("\n## ", 3)]
+    for words in ("CantidadNoCoincide", "ArchivoInvalido", "mismos bytes", "validaCertificados"):
+        assert words in section, words
+    assert f"(`MEC_VALIDA_MAX_ARCHIVOS`) | {settings.valida_max_archivos} |" in manual
+    assert "| `CantidadNoCoincide` |" in manual
