@@ -44,7 +44,7 @@ def test_health_reports_batches_and_the_worker_heartbeat(seeded: Seeded, serve: 
         200,
         {"estado": "degradado", "baseDatos": True, "lotesPendientes": 0, "ultimoLatidoSegundos": None},
     )
-    folio = w.folio(2)
+    folio = w.folio(1)
     w.app.carga_certificados(w.ipes, folio, "uno.xml", w.certificate(1))
     worker = w.worker()
     worker.heartbeat(force=True)
