@@ -22,6 +22,7 @@ from mec_ws.services.dto import (
     Archivo,
     ArchivoDetalle,
     Error,
+    EstatusArchivo,
     EstatusCarga,
     EstatusLote,
     Lote,
@@ -30,7 +31,8 @@ from mec_ws.services.dto import (
 from mec_ws.services.upload import folio_not_found
 from models import Batch, BatchFile, Certificate, FolioPago
 
-PROCESSED = (EstatusLote.ACEPTADO, EstatusLote.RECHAZADO)
+PROCESSED = (EstatusLote.ACEPTADO, EstatusLote.RECHAZADO, EstatusLote.FALLIDO)
+JUDGED = (EstatusLote.ACEPTADO, EstatusLote.RECHAZADO)
 
 
 def _visible(who: Principal, institution_id: str) -> bool:
@@ -78,8 +80,8 @@ def consulta_estatus_carga(session: Session, who: Principal, folio_pago: str) ->
     ).one_or_none()
     if folio is None or not _visible(who, folio.institution_id):
         raise folio_not_found(folio_pago)
-    batches = sorted(folio.batches, key=lambda b: b.intento)
-    count = tally(b.estatus for b in batches)
+    batches = sorted(folio.batches, key=lambda b: (b.received_at, b.numero_lote))
+    count = tally(b.estatus for b in batches)  # FALLIDO: neither used nor held
     return EstatusCarga(
         folio_pago=folio.folio,
         cantidad_certificados=folio.cantidad,
@@ -127,6 +129,15 @@ def descarga_resultado_carga(session: Session, who: Principal, numero_lote: int)
         )
         for f in batch.files
     ]
+    if batch.estatus is EstatusLote.FALLIDO:  # nothing was judged: say so, in the batch's own words
+        files = [
+            ResultFile(
+                nombre=batch.nombre_archivo,
+                folio_control=None,
+                estatus=EstatusArchivo.CON_ERRORES,
+                errores=({"codigo": str(EstatusLote.FALLIDO), "mensaje": batch.mensaje, "estatus": "ERROR"},),
+            )
+        ]
     names = {f.folio_control: f.nombre for f in batch.files if f.folio_control}
     stamped = _stamped(session, numero_lote, names) if batch.estatus is EstatusLote.ACEPTADO else iter(())
     with build_result_zip(files, stamped) as spool:

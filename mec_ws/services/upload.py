@@ -37,6 +37,7 @@ from mec_ws.config import Settings
 from mec_ws.errors import CargaEnProceso, FolioAceptado, FolioAgotado, FolioInexistente, SolicitudInvalida
 from mec_ws.services.attempts import PENDING, Attempts, attempts_of
 from mec_ws.services.dto import CargaResult, EstatusFolio, EstatusLote, Principal
+from mec_ws.services.failed import requeue
 from models import MAX_ATTEMPTS, Batch, FolioPago
 
 MAX_NAME = 255
@@ -75,6 +76,27 @@ def _spent(folio: FolioPago) -> FolioAgotado:
     return FolioAgotado(f"El folio de pago «{folio.folio}» ya usó sus {MAX_ATTEMPTS} intentos de carga.")
 
 
+def _resume_failed(session: Session, batch: Batch, folio: FolioPago, now: datetime) -> CargaResult:
+    """The same bytes as a batch that failed through our fault: that batch goes back to the queue."""
+    requeue(
+        session,
+        batch,
+        folio,
+        now=now,
+        mensaje="Recibido de nuevo tras una falla del servicio; en espera de procesamiento.",
+    )
+    session.flush()
+    result = _result(
+        batch,
+        folio,
+        attempts_of(session, folio).left,
+        f"Este mismo archivo ya se había recibido como lote {batch.numero_lote}, que no pudo procesarse "
+        f"por una falla del servicio; se procesará de nuevo como intento {batch.intento} de {MAX_ATTEMPTS}.",
+    )
+    session.commit()
+    return result
+
+
 def _retry_message(batch: Batch) -> str:
     return (
         f"Este mismo archivo ya se había recibido como lote {batch.numero_lote} (intento {batch.intento}, "
@@ -104,6 +126,8 @@ def receive_upload(
     try:
         folio = lock_folio(session, folio_pago, who)
         previous = _same_upload(session, folio, digest)
+        if previous is not None and previous.estatus is EstatusLote.FALLIDO:
+            return _resume_failed(session, previous, folio, now)
         if previous is not None:
             result = _result(previous, folio, attempts_of(session, folio).left, _retry_message(previous))
             session.rollback()
