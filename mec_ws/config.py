@@ -56,6 +56,7 @@ class Settings:
     max_zip_entries: int
     max_xml_mb: int
     strict_sello: bool
+    valida_max_archivos: int = 100  # certificates per validaCertificados call
 
     @property
     def max_upload_bytes(self) -> int:
@@ -99,4 +100,5 @@ class Settings:
             max_zip_entries=_int(env, "MEC_MAX_ZIP_ENTRIES", 10_000),
             max_xml_mb=_int(env, "MEC_MAX_XML_MB", 5),
             strict_sello=(env.get("MEC_SELLO_ESTRICTO") or "0").lower() in ("1", "true", "si", "sí"),
+            valida_max_archivos=_int(env, "MEC_VALIDA_MAX_ARCHIVOS", 100),
         )

@@ -249,7 +249,8 @@ CODES: dict[str, tuple[str, str]] = {
         "programa",
         "Una columna de la carrera no repite en una fila el valor que tiene en la primera fila de asignaturas.",
     ),
-    # --- uploads (ZIP) ------------------------------------------------------------------------
+    # --- uploads (ZIP): faults at upload time (mec_ws/batches/intake.py), findings only for the CLI
+    # and for a batch that somehow holds such a package ------------------------------------------
     "ZIP_INVALIDO": ("carga", "El archivo ZIP está dañado o no se puede leer."),
     "ZIP_ENTRADA_NO_XML": ("carga", "El ZIP contiene un archivo que no es .xml."),
     "ZIP_DIRECTORIO": ("carga", "El ZIP contiene carpetas; los XML deben ir en la raíz."),
@@ -277,6 +278,12 @@ def markdown_table() -> str:
         "",
         "Generado de `mec_ws/findings.py` (`python -m mec_ws.findings > docs/codigos.md`).",
         "Los códigos son estables: los sistemas de las instituciones pueden compararlos.",
+        "",
+        "Los códigos del área `carga` (y `XML_DEMASIADO_GRANDE` de una entrada) se conocen por el "
+        "paquete mismo: `cargaCertificados` y `validaCertificados` los devuelven como falla "
+        "`ArchivoInvalido` (cada código entre corchetes en el mensaje, con la entrada) y "
+        "`CANTIDAD_NO_COINCIDE` como falla `CantidadNoCoincide`, sin crear lote ni gastar intento. "
+        "`mec-ws validate` los muestra como hallazgos del paquete.",
         "",
         "| código | área | significado |",
         "|---|---|---|",

@@ -61,11 +61,14 @@ class Batch(Base):
 
     ``(folio_id, intento)`` is unique among batches that are not ``FALLIDO``, so two concurrent
     uploads can never both count as the same attempt, while a batch that failed through our fault
-    leaves its attempt number free.  Workers claim a batch by setting ``claimed_by`` (and
-    ``claim_expires_at``, renewed with each progress write); a batch whose worker stopped beating
-    (``worker_heartbeats``) or whose claim expired is taken over, and ``claim_count`` counts the
-    claims: past ``MEC_WORKER_MAX_TRIES`` the batch ends ``FALLIDO`` with ``failure_reason`` kept
-    for the operators (never shown to the institution) until one reviews or retries it.
+    leaves its attempt number free.  ``(folio_id, sha256)`` is unique whatever the status, so the
+    same bytes sent again (a network retry, or a rejected file sent again by mistake) find the
+    earlier batch and spend nothing (a ``FALLIDO`` one is queued again).  Workers claim a batch by
+    setting ``claimed_by`` (and ``claim_expires_at``, renewed with each progress write); a batch
+    whose worker stopped beating (``worker_heartbeats``) or whose claim expired is taken over, and
+    ``claim_count`` counts the claims: past ``MEC_WORKER_MAX_TRIES`` the batch ends ``FALLIDO`` with
+    ``failure_reason`` kept for the operators (never shown to the institution) until one reviews or
+    retries it.
     """
 
     __tablename__ = "batches"
@@ -79,14 +82,7 @@ class Batch(Base):
             postgresql_where=text("estatus <> 'FALLIDO'"),
         ),
         CheckConstraint(f"intento >= 1 AND intento <= {MAX_ATTEMPTS}", name="intento"),
-        Index(
-            "ux_batches_folio_sha256_vigente",
-            "folio_id",
-            "sha256",
-            unique=True,
-            sqlite_where=text("estatus <> 'RECHAZADO'"),
-            postgresql_where=text("estatus <> 'RECHAZADO'"),
-        ),
+        Index("ux_batches_folio_sha256", "folio_id", "sha256", unique=True),
         Index("ix_batches_estatus_received_at", "estatus", "received_at"),
     )
 

@@ -13,7 +13,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import MAX_ATTEMPTS, Batch, EstatusFolio, EstatusLote, FolioPago
+from mec_ws.batches import attempts
+from models import Batch, EstatusLote, FolioPago
 
 MAX_REASON = 2000
 
@@ -24,11 +25,6 @@ def service_fault_message(numero_lote: int) -> str:
         "certificados: no se consumió ningún intento de su folio de pago y puede volver a cargar el "
         "mismo archivo. La falla quedó registrada para su revisión."
     )
-
-
-def folio_status_without_pending(folio: FolioPago) -> EstatusFolio:
-    """What a folio is once no batch of it is pending (and none was accepted)."""
-    return EstatusFolio.AGOTADO if folio.intentos_usados >= MAX_ATTEMPTS else EstatusFolio.DISPONIBLE
 
 
 def fail_batch(
@@ -60,8 +56,8 @@ def fail_batch(
         batch.processed_at = now
         batch.claimed_by = None
         batch.claim_expires_at = None
-        if folio.estatus is EstatusFolio.EN_PROCESO:
-            folio.estatus = folio_status_without_pending(folio)
+        session.flush()
+        attempts.settle(session, folio)  # a FALLIDO batch uses no attempt: the folio is free again
         session.commit()
         return True
     except BaseException:

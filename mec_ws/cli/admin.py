@@ -33,6 +33,7 @@ from mec_ws.cli.parser import hidden_alias
 from mec_ws.config import Settings
 from mec_ws.errors import MecError
 from mec_ws.services import auth, cancellation
+from mec_ws.services.attempts import attempts_of
 from mec_ws.times import local_text
 from models import (
     Campus,
@@ -281,9 +282,10 @@ def cmd_list_folios(args: argparse.Namespace) -> int:
         if not rows:
             print("No hay folios de pago registrados.")
         for f in rows:
+            count = attempts_of(s, f)  # the one count, as consultaEstatusCarga shows it
             print(
                 f"{f.folio}  institución {f.institution_id}  {f.cantidad} certificado(s)  "
-                f"intentos usados {f.intentos_usados}  {f.estatus.value}"
+                f"intentos usados {count.used}  restantes {count.left}  {f.estatus.value}"
             )
     return 0
 

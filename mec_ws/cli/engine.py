@@ -233,25 +233,27 @@ def load_registry(path: Path) -> FileRegistry:
 def _entries(
     paths: list[Path], summary: _Summary, out: list[tuple[str, list[Finding]]]
 ) -> Iterator[tuple[str, bytes]]:
-    """Every certificate file named on the command line, ZIPs opened entry by entry."""
-    from mec_ws.batches.zipread import UploadLimits, detect_kind, iter_upload
+    """Every certificate file named on the command line, through the service's one package reader
+    (:func:`mec_ws.batches.zipread.iter_upload`, with the service's limits from the environment), so
+    a package the service refuses shows here with the same codes; ZIPs are read entry by entry."""
+    from mec_ws.batches.zipread import UploadLimits, iter_upload
+    from mec_ws.config import Settings
+    from mec_ws.errors import ConfigurationError
 
-    limits = UploadLimits()
+    try:
+        limits = UploadLimits.from_settings(Settings.from_env())
+    except ConfigurationError as exc:
+        raise SystemExit(f"error: {exc}") from None
     for path in paths:
         try:
-            with path.open("rb") as fh:
-                head = fh.read(8)
+            scan = iter_upload(path, limits, name=str(path))
         except OSError as exc:
             summary.problems.append(f"{path}: no se pudo leer ({exc.strerror})")
             continue
-        if detect_kind(head) == "zip":
-            scan = iter_upload(path, limits)
-            if scan.findings:
-                out.append((str(path), list(scan.findings)))
-            for name, data in scan.entries():
-                yield f"{path}!{name}", data
-        else:
-            yield str(path), path.read_bytes()
+        for name, data in scan.entries():
+            yield (name if scan.kind == "xml" else f"{path}!{name}"), data
+        if scan.findings:  # read after the entries: a forged size or a bad CRC shows on reading
+            out.append((str(path), list(scan.findings)))
 
 
 def _print_file(name: str, findings: list[Finding], *, as_json: bool, folio: str | None = None) -> None:

@@ -42,8 +42,13 @@ FAULT_DESCRIPTIONS: Mapping[str, str] = MappingProxyType(
         "FolioAceptado": "El folio de pago ya fue aceptado; no hay nada más que cargar con él.",
         "CargaEnProceso": "Hay un intento anterior de este folio que aún se está procesando; "
         "consulte su estado con consultaEstatusCarga.",
+        "CantidadNoCoincide": "La carga no contiene el número de certificados que ampara el folio de "
+        "pago; el mensaje dice ambos números. No se consume ningún intento.",
         "ArchivoInvalido": "El archivo está vacío, no es XML ni ZIP, el ZIP está dañado o excede el tamaño "
-        "máximo (el mensaje dice el límite).",
+        "máximo, o el paquete no se puede procesar: ZIP sin certificados, carpetas, archivos comprimidos "
+        "dentro, entradas cifradas o ilegibles, demasiadas entradas, nombres repetidos, entradas que no "
+        "son .xml, una entrada mayor que el máximo por XML o con compresión anómala. El mensaje dice "
+        "qué entrada y por qué (con el límite); no se consume ningún intento.",
         "LoteInexistente": "El número de lote no existe o no pertenece a su institución.",
         "CertificadoInexistente": "El folio de control no corresponde a un certificado aceptado de su "
         "institución.",
@@ -86,7 +91,24 @@ OPERATION_FAULTS: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType(
                 "ArchivoInvalido",
                 "el archivo está vacío, no es XML ni ZIP, el ZIP está dañado o excede los límites",
             ),
+            (
+                "CantidadNoCoincide",
+                "la carga no contiene exactamente los certificados que ampara el folio (dice ambos números)",
+            ),
             ("SolicitudInvalida", "quien carga no es un usuario de una institución (un operador de la SEP)"),
+        ),
+        "validaCertificados": (
+            ("FolioInexistente", "(con folioPago) el folio de pago no existe o no es de su institución"),
+            (
+                "CantidadNoCoincide",
+                "(con folioPago) la carga no contiene exactamente los certificados que ampara el folio",
+            ),
+            (
+                "ArchivoInvalido",
+                "el archivo está vacío, no es XML ni ZIP, el ZIP está dañado, excede los límites o trae más "
+                "certificados que MEC_VALIDA_MAX_ARCHIVOS",
+            ),
+            ("SolicitudInvalida", "quien valida no es un usuario de una institución (un operador de la SEP)"),
         ),
         "consultaEstatusCarga": (
             ("FolioInexistente", "el folio de pago no existe o no es de su institución"),
@@ -478,6 +500,10 @@ def _introduction(settings: Settings, service: ServiceDescription) -> list[str]:
                 ("Certificados máximos por ZIP (`MEC_MAX_ZIP_ENTRIES`)", str(settings.max_zip_entries)),
                 ("Tamaño máximo de un XML (`MEC_MAX_XML_MB`)", f"{settings.max_xml_mb} MB"),
                 (
+                    "Certificados máximos por llamada a validaCertificados (`MEC_VALIDA_MAX_ARCHIVOS`)",
+                    str(settings.valida_max_archivos),
+                ),
+                (
                     "Plazo antes de que una cancelación surta efecto (`MEC_CANCELACION_HORAS`)",
                     f"{settings.cancelacion_horas} horas",
                 ),
@@ -492,6 +518,20 @@ def _introduction(settings: Settings, service: ServiceDescription) -> list[str]:
         f"{REQUIRED_CERTIFICATES} certificados aceptados, entre ellos al menos uno cargado como XML "
         "individual y al menos uno cargado en un ZIP; mientras falte algo responde `PruebasIncompletas` "
         "diciendo qué falta. En producción responde `SolicitudInvalida`.",
+        "",
+        "## Qué gasta un intento",
+        "",
+        "Cada folio de pago tiene dos intentos. Solo los gasta un lote cuyos certificados se leyeron y "
+        "juzgaron (`RECHAZADO`; un lote `ACEPTADO` usa el suyo y cierra el folio). Lo que se sabe del "
+        "paquete mismo es una falla inmediata de `cargaCertificados` que no crea lote ni gasta nada: "
+        "`CantidadNoCoincide` (dice cuántos certificados trae la carga y cuántos ampara el folio) y "
+        "`ArchivoInvalido` nombrando la entrada y el motivo (ZIP vacío, carpetas, archivos comprimidos "
+        "dentro, entradas cifradas o ilegibles, demasiadas entradas, nombres repetidos, entradas que no "
+        "son .xml, una entrada mayor que el máximo por XML; el código de hallazgo va entre corchetes). "
+        "El paquete se revisa antes que la cantidad. Enviar otra vez los mismos bytes para el mismo "
+        "folio devuelve el lote anterior, sea cual sea su estatus, sin gastar nada. `validaCertificados` "
+        "hace las mismas revisiones que el procesamiento de una carga, con el registro de su "
+        "institución, sin guardar nada: úsela antes de cargar.",
         "",
     ]
 

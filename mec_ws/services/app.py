@@ -16,7 +16,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from mec_ws import db
 from mec_ws.batches.storage import BatchStorage
 from mec_ws.config import Settings
-from mec_ws.services import auth, cancellation, documents, export, programs, pruebas, query, status, upload
+from mec_ws.services import (
+    auth,
+    cancellation,
+    documents,
+    dryrun,
+    export,
+    programs,
+    pruebas,
+    query,
+    status,
+    upload,
+)
 from mec_ws.services.dto import (
     Archivo,
     CargaResult,
@@ -31,6 +42,7 @@ from mec_ws.services.dto import (
     ResultadoCancelacion,
     ResultadoPrograma,
     ResultadoPruebas,
+    ResultadoValidacion,
 )
 from models import utcnow
 
@@ -91,6 +103,14 @@ class MecApp:
                 settings=self.settings,
                 storage=self.storage,
                 now=self.clock(),
+            )
+
+    def valida_certificados(
+        self, who: Principal, nombre_archivo: str, contenido: bytes, folio_pago: str | None
+    ) -> ResultadoValidacion:
+        with self._session() as s:
+            return dryrun.valida_certificados(
+                s, who, nombre_archivo, contenido, folio_pago, settings=self.settings, now=self.clock()
             )
 
     def consulta_estatus_carga(self, who: Principal, folio_pago: str) -> EstatusCarga:

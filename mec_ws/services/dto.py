@@ -83,6 +83,16 @@ class Lote:
 
 
 @dataclass(frozen=True, slots=True)
+class ResultadoValidacion:
+    """``validaCertificados``: what the worker would find, without storing or spending anything."""
+
+    total_archivos: int
+    archivos_con_error: int
+    mensaje: str
+    detalle: tuple[ArchivoDetalle, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class EstatusCarga:
     folio_pago: str
     cantidad_certificados: int

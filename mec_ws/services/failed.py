@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mec_ws.batches.attempts import attempts_of
 from mec_ws.errors import CargaEnProceso, FolioAceptado, FolioAgotado, LoteInexistente
 from mec_ws.services.dto import EstatusFolio, EstatusLote
 from models import MAX_ATTEMPTS, Batch, FolioPago
@@ -75,9 +76,8 @@ def unreviewed_failed(session: Session) -> list[int]:
 
 
 def judged_attempts(session: Session, folio: FolioPago) -> int:
-    return int(
-        session.scalar(select(func.count()).where(Batch.folio_id == folio.id, Batch.estatus.in_(JUDGED))) or 0
-    )
+    """The one count (:mod:`mec_ws.batches.attempts`)."""
+    return attempts_of(session, folio).used
 
 
 def requeue(session: Session, batch: Batch, folio: FolioPago, *, now: datetime, mensaje: str) -> None:

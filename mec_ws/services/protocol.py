@@ -23,6 +23,7 @@ from mec_ws.services.dto import (
     ResultadoCancelacion,
     ResultadoPrograma,
     ResultadoPruebas,
+    ResultadoValidacion,
 )
 
 
@@ -32,6 +33,10 @@ class MecServices(Protocol):
     def carga_certificados(
         self, who: Principal, folio_pago: str, nombre_archivo: str, contenido: bytes
     ) -> CargaResult: ...
+
+    def valida_certificados(
+        self, who: Principal, nombre_archivo: str, contenido: bytes, folio_pago: str | None
+    ) -> ResultadoValidacion: ...
 
     def consulta_estatus_carga(self, who: Principal, folio_pago: str) -> EstatusCarga: ...
 

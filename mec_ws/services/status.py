@@ -2,8 +2,9 @@
 
 While a batch is processed its ``mensaje`` tells how many files were checked so far (the worker
 writes that progress); once processed, every file is listed with its findings.  ``intentosUsados``
-counts the attempts taken (a batch being processed holds its attempt), ``intentosRestantes`` those
-still available (none once the folio is accepted).  Another institution's folio or batch is
+and ``intentosRestantes`` are the one count of :mod:`mec_ws.services.attempts` (used: judged
+batches; a batch being processed holds its attempt, so it is not among those left; none left once
+the folio is accepted).  Another institution's folio or batch is
 "not found"; an SEP operator sees all.
 """
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from mec_ws.batches.processing import UPLOAD_ORDINAL
 from mec_ws.batches.results import ResultFile, build_result_zip
 from mec_ws.errors import CargaEnProceso, LoteInexistente
+from mec_ws.services.attempts import tally
 from mec_ws.services.dto import (
     Archivo,
     ArchivoDetalle,
@@ -27,7 +29,7 @@ from mec_ws.services.dto import (
     Lote,
     Principal,
 )
-from mec_ws.services.upload import attempts_left, folio_not_found
+from mec_ws.services.upload import folio_not_found
 from models import Batch, BatchFile, Certificate, FolioPago
 
 PROCESSED = (EstatusLote.ACEPTADO, EstatusLote.RECHAZADO, EstatusLote.FALLIDO)
@@ -80,12 +82,12 @@ def consulta_estatus_carga(session: Session, who: Principal, folio_pago: str) ->
     if folio is None or not _visible(who, folio.institution_id):
         raise folio_not_found(folio_pago)
     batches = sorted(folio.batches, key=lambda b: (b.received_at, b.numero_lote))
-    taken = sum(1 for b in batches if b.estatus is not EstatusLote.FALLIDO)
+    count = tally(b.estatus for b in batches)  # FALLIDO: neither used nor held
     return EstatusCarga(
         folio_pago=folio.folio,
         cantidad_certificados=folio.cantidad,
-        intentos_usados=taken,
-        intentos_restantes=attempts_left(folio, taken),
+        intentos_usados=count.used,
+        intentos_restantes=count.left,
         estatus_folio=folio.estatus,
         lotes=tuple(_lote(b) for b in batches),
     )

@@ -116,15 +116,16 @@ def lote(t: WireTypes, item: dto.Lote) -> Any:
         totalArchivos=item.total_archivos,
         archivosConError=item.archivos_con_error,
         mensaje=item.mensaje,
-        detalle=[
-            t.ArchivoLote(
-                nombre=a.nombre,
-                folioControl=a.folio_control,
-                estatus=str(a.estatus),
-                errores=error_list(t, a.errores),
-            )
-            for a in item.detalle
-        ],
+        detalle=[archivo_lote(t, a) for a in item.detalle],
+    )
+
+
+def archivo_lote(t: WireTypes, a: dto.ArchivoDetalle) -> Any:
+    return t.ArchivoLote(
+        nombre=a.nombre,
+        folioControl=a.folio_control,
+        estatus=str(a.estatus),
+        errores=error_list(t, a.errores),
     )
 
 
@@ -210,6 +211,22 @@ def build_service(t: WireTypes, error_mec: type[ComplexModel]) -> type[ServiceBa
                 intentosRestantes=r.intentos_restantes,
                 estatus=str(r.estatus),
                 mensaje=r.mensaje,
+            )
+
+        @operation(t.validaCertificados_in, t.validaCertificadosResponse, error_mec)
+        def validaCertificados(ctx, autenticacion, nombreArchivo, archivoBase64, folioPago):
+            """Valida certificados como lo haría el procesamiento, sin guardar ni consumir nada."""
+            r = services_of(ctx).valida_certificados(
+                login(ctx, autenticacion),
+                text(nombreArchivo),
+                binary(archivoBase64),
+                optional_text(folioPago),
+            )
+            return t.validaCertificadosResponse(
+                totalArchivos=r.total_archivos,
+                archivosConError=r.archivos_con_error,
+                mensaje=r.mensaje,
+                detalle=[archivo_lote(t, a) for a in r.detalle],
             )
 
         @operation(t.consultaEstatusCarga_in, t.consultaEstatusCargaResponse, error_mec)

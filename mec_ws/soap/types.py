@@ -312,6 +312,39 @@ class WireTypes:
             "un intento.",
         )
 
+        self.validaCertificados_in: list[Field] = [
+            auth,
+            ("nombreArchivo", required(Unicode)),
+            (
+                "archivoBase64",
+                required(
+                    ByteArray,
+                    "Un XML de certificado o un ZIP de XML, como en cargaCertificados; a lo más "
+                    "MEC_VALIDA_MAX_ARCHIVOS certificados (100 por omisión).",
+                ),
+            ),
+            (
+                "folioPago",
+                optional(
+                    Unicode,
+                    "Opcional: con él se revisa también que la carga tenga los certificados que "
+                    "ampara el folio (CantidadNoCoincide).",
+                ),
+            ),
+        ]
+        self.validaCertificadosResponse = complex_type(
+            tns,
+            "validaCertificadosResponse",
+            [
+                ("totalArchivos", required(Integer32)),
+                ("archivosConError", required(Integer32)),
+                ("mensaje", required(Unicode)),
+                ("detalle", wrapped_list(self.ArchivoLote, "archivo")),
+            ],
+            "Lo que el procesamiento de una carga encontraría en estos archivos, con el registro de "
+            "la institución; no se guarda nada, no se crea lote ni se consume ningún intento.",
+        )
+
         self.consultaEstatusCarga_in: list[Field] = [auth, ("folioPago", required(Unicode))]
         self.consultaEstatusCargaResponse = complex_type(
             tns,

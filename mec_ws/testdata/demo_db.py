@@ -34,6 +34,7 @@ from mec_ws.certificate import efirma
 from mec_ws.config import AMBIENTE_FILE, Settings, read_ambiente_file
 from mec_ws.errors import ConfigurationError
 from mec_ws.registry_source import program_in_use, save_program
+from mec_ws.services.attempts import attempts_of
 from mec_ws.testdata.demo import DEMO_KEY_PASSWORD, DemoFiles
 from mec_ws.testdata.factory import seal, to_bytes
 from models import (
@@ -305,7 +306,7 @@ def _folios(s: Session, institution_id: str) -> tuple[tuple[DemoFolio, ...], tup
                 cantidad=row.cantidad,
                 uso=uso,
                 estatus=str(row.estatus.value),
-                intentos_usados=row.intentos_usados,
+                intentos_usados=attempts_of(s, row).used,
             )
         )
     if any(f.intentos_usados for f in out):

@@ -50,7 +50,7 @@ def test_concurrent_uploads_cannot_both_count(engine: Engine) -> None:
         assert len(s2.scalars(select(Batch).where(Batch.folio_id == folio_id)).all()) == 1
 
 
-def test_same_bytes_unique_per_folio_unless_rejected(session: Session) -> None:
+def test_same_bytes_unique_per_folio_whatever_the_status(session: Session) -> None:
     rows.institution(session)
     f = rows.folio(session)
     first = rows.batch(session, f, intento=1, content=b"same")
@@ -58,8 +58,8 @@ def test_same_bytes_unique_per_folio_unless_rejected(session: Session) -> None:
         rows.batch(session, f, intento=2, content=b"same")
     first.estatus = EstatusLote.RECHAZADO
     session.flush()
-    again = rows.batch(session, f, intento=2, content=b"same")  # allowed: a new attempt
-    assert again.numero_lote != first.numero_lote
+    with pytest.raises(IntegrityError), session.begin_nested():  # rejected too: the upload returns it
+        rows.batch(session, f, intento=2, content=b"same")
     other = rows.folio(session)
     rows.batch(session, other, intento=1, content=b"same")  # other folio: fine
 

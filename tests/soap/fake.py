@@ -247,6 +247,27 @@ class FakeMec:
             mensaje="Archivo recibido; consulte el estatus de la carga.",
         )
 
+    def valida_certificados(
+        self, who: dto.Principal, nombre_archivo: str, contenido: bytes, folio_pago: str | None
+    ) -> dto.ResultadoValidacion:
+        """One file; CON_ERRORES (XML_MAL_FORMADO) unless it starts like XML; stores nothing."""
+        self._enter("valida_certificados", nombre_archivo, contenido, folio_pago)
+        if folio_pago is not None:
+            self._folio(who, folio_pago)
+        if not contenido:
+            raise errors.ArchivoInvalido("El archivo está vacío.")
+        errores: tuple[dto.Error, ...] = ()
+        if not contenido.lstrip().startswith(b"<"):
+            errores = (dto.Error("XML_MAL_FORMADO", "El archivo no es XML bien formado.", nombre_archivo),)
+        estatus = dto.EstatusArchivo.CON_ERRORES if errores else dto.EstatusArchivo.CORRECTO
+        archivo = dto.ArchivoDetalle(nombre_archivo, None, estatus, errores)
+        return dto.ResultadoValidacion(
+            total_archivos=1,
+            archivos_con_error=1 if errores else 0,
+            mensaje="Validación simulada; no se guardó nada.",
+            detalle=(archivo,),
+        )
+
     def consulta_estatus_carga(self, who: dto.Principal, folio_pago: str) -> dto.EstatusCarga:
         self._enter("consulta_estatus_carga", folio_pago)
         folio = self._folio(who, folio_pago)

@@ -131,3 +131,21 @@ def test_descarga_and_cancel_by_folio_digital(server: str, fake: FakeMec, tmp_pa
     assert cancelled.returncode == 0, cancelled.stderr
     assert f"folio digital {digital}" in cancelled.stdout and "CANCELACION_SOLICITADA" in cancelled.stdout
     assert fake.calls[-1] == ("solicita_cancelacion", (None, "C1", None, digital))
+
+
+def test_valida_certificados_prints_findings_and_exits_by_result(
+    server: str, fake: FakeMec, tmp_path: Path
+) -> None:
+    good, bad = tmp_path / "bien.xml", tmp_path / "mal.xml"
+    good.write_bytes(b"<Dec/>")
+    bad.write_bytes(b"no es xml")
+    done = example(server, "valida_certificados.py", good, "--folio", "F-001", "--todo")
+    assert done.returncode == 0, done.stderr
+    assert "1 archivo(s), 0 con error" in done.stdout and "bien.xml: CORRECTO" in done.stdout
+    assert fake.calls[-1] == ("valida_certificados", ("bien.xml", b"<Dec/>", "F-001"))
+    wrong = example(server, "valida_certificados.py", bad)
+    assert wrong.returncode == 1, wrong.stderr
+    assert "mal.xml: CON_ERRORES" in wrong.stdout and "XML_MAL_FORMADO [mal.xml]" in wrong.stdout
+    assert fake.calls[-1][1][2] is None  # no folio sent
+    missing = example(server, "valida_certificados.py", good, "--folio", "NO-EXISTE")
+    assert (missing.returncode, missing.stderr.split("]")[0]) == (2, "Error MEC [FolioInexistente")

@@ -31,6 +31,7 @@ NS = {"xs": XS, "wsdl": WSDL, "soap": SOAP}
 
 OPERATIONS = [  # every operation of contract.md, in its order
     "cargaCertificados",
+    "validaCertificados",
     "consultaEstatusCarga",
     "descargaResultadoCarga",
     "consultaCertificados",
@@ -43,12 +44,22 @@ OPERATIONS = [  # every operation of contract.md, in its order
     "descargaDocumento",
     "concluyePruebas",
 ]
-OPTIONAL_ARGUMENTS = {"filtro", "observaciones", "folioControl", "folioDigital"}
+OPTIONAL_ARGUMENTS = {
+    "filtro",
+    "observaciones",
+    "folioControl",
+    "folioDigital",
+    ("validaCertificados", "folioPago"),
+}
 
 SIGNATURES = {
     "cargaCertificados": (
         ["autenticacion", "folioPago", "nombreArchivo", "archivoBase64"],
         ["numeroLote", "folioPago", "intento", "intentosRestantes", "estatus", "mensaje"],
+    ),
+    "validaCertificados": (
+        ["autenticacion", "nombreArchivo", "archivoBase64", "folioPago"],
+        ["totalArchivos", "archivosConError", "mensaje", "detalle"],
     ),
     "consultaEstatusCarga": (
         ["autenticacion", "folioPago"],
@@ -182,8 +193,8 @@ def test_no_xs_integer_and_nothing_nillable(served: bytes, tree: etree._Element)
     }
 
 
-def test_exactly_the_contracts_twelve_operations_in_its_order(tree: etree._Element) -> None:
-    assert len(OPERATIONS) == 12
+def test_exactly_the_contracts_thirteen_operations_in_its_order(tree: etree._Element) -> None:
+    assert len(OPERATIONS) == 13
     assert tree.xpath("//wsdl:portType/wsdl:operation/@name", namespaces=NS) == OPERATIONS
     assert tree.xpath("//wsdl:binding/wsdl:operation/@name", namespaces=NS) == OPERATIONS
     elements = set(tree.xpath("//xs:schema/xs:element/@name", namespaces=NS))
@@ -212,7 +223,10 @@ def test_zeep_sees_the_operation_signatures(client: zeep.Client, operation: str)
     assert [name for name, _ in op.input.body.type.elements] == request
     assert [name for name, _ in op.output.body.type.elements] == response
     required = [name for name, el in op.input.body.type.elements if el.min_occurs >= 1]
-    assert required == [n for n in request if n not in OPTIONAL_ARGUMENTS]
+    optional = {n for n in OPTIONAL_ARGUMENTS if isinstance(n, str)} | {
+        n[1] for n in OPTIONAL_ARGUMENTS if isinstance(n, tuple) and n[0] == operation
+    }
+    assert required == [n for n in request if n not in optional]
 
 
 def test_required_fields_are_min_occurs_1(client: zeep.Client) -> None:

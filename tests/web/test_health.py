@@ -51,7 +51,7 @@ def test_health_reports_batches_and_the_worker_heartbeat(seeded: Seeded, serve: 
         None,
     )
     assert body["motivos"] == ["ningún trabajador de lotes está activo: los lotes esperan (`mec-ws worker`)"]
-    folio = w.folio(2)
+    folio = w.folio(1)  # the batch must hold its folio's count (a wrong count is refused at upload)
     w.app.carga_certificados(w.ipes, folio, "uno.xml", w.certificate(1))
     worker = w.worker()
     worker.heartbeat(force=True)
