@@ -146,6 +146,7 @@ def demo_world(root: Path, database_url: str | None = None) -> Iterator[_World]:
             payloads={
                 "cargaProgramaEstudios": ("programa.xlsx", program),
                 "cargaCertificados": (files.zip_path.name, files.zip_path.read_bytes()),
+                "validaCertificados": (files.zip_path.name, files.zip_path.read_bytes()),
             },
             single=(single.name, single.read_bytes()),
         )

@@ -8,7 +8,7 @@ A database where a rejected file was sent again as a later attempt holds two bat
 digest; the upgrade refuses with the batches named instead of guessing which one to keep.
 
 Revision ID: 0003
-Revises: 0002
+Revises: 0005
 Create Date: 2026-11-30
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-down_revision: str | None = "0002"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
