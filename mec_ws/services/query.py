@@ -56,11 +56,12 @@ def filtered(who: Principal, filtro: FiltroCertificados) -> Select[tuple[Certifi
         .join(Institution, Institution.id == Certificate.institution_id)
         .join(Campus, Campus.id == Certificate.campus_id)
     )
-    if who.is_operator:
-        if inst := _text(filtro.id_institucion):
-            query = query.where(Certificate.institution_id == inst)
-    else:
+    if not who.is_operator:
         query = query.where(Certificate.institution_id == who.institution_id)
+    if inst := _text(filtro.id_institucion):
+        # Within what the caller sees: an IPES user's own id changes nothing, another's matches
+        # nothing (an empty result, as for any other institution's data: "not found").
+        query = query.where(Certificate.institution_id == inst)
     for column, value in (
         (Certificate.campus_id, filtro.id_campus),
         (Certificate.folio_pago, filtro.folio_pago),
