@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +24,13 @@ import requests
 import wsgiadapter
 import zeep
 from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
 from zeep.transports import Transport
 
 from mec_ws.config import DEFAULT_PUBLIC_URL, Settings
 from mec_ws.services.app import MecApp
 from mec_ws.web.wsgi import make_wsgi_app
-from tests.services.world import PASSWORD, World, build_world
+from tests.services.world import PASSWORD, World, add_certificate, build_world
 
 BASE = "http://127.0.0.1:8000"
 WSDL_URL = f"{BASE}/mec/ws?wsdl"
@@ -66,12 +68,42 @@ class Recorder:
         return call
 
 
+def unbound_services(settings: Settings) -> MecApp:
+    """Real services bound to no database, for tests of what the edge answers by itself (the WSDL,
+    schema and guard faults): an operation that reached them would fail as ``Server.Interno``."""
+    return MecApp(settings, sessionmaker())
+
+
 @pytest.fixture
 def world(engine: Engine, tmp_path: Path) -> World:
     world = build_world(engine, tmp_path / "data")
     settings = dataclasses.replace(world.settings, max_upload_mb=MAX_UPLOAD_MB)
     app = MecApp(settings, world.sessions, clock=world.clock)
     return dataclasses.replace(world, settings=settings, app=app)
+
+
+@pytest.fixture
+def certificates(world: World) -> None:
+    """FC-1 and FC-2 of institution 000001 (issued 2024-03-15 and 2024-07-12), FC-9 of 000002."""
+    add_certificate(
+        world,
+        "FC-1",
+        fecha_carga=datetime(2024, 4, 1, 10, tzinfo=UTC),
+        curp="CURP000000HDFAAA01",
+        fecha_expedicion=date(2024, 3, 15),
+        nombre="ANA PÉREZ LÓPEZ",
+    )
+    add_certificate(
+        world, "FC-2", fecha_carga=datetime(2024, 4, 2, 10, tzinfo=UTC), curp="CURP000000HDFAAA02"
+    )
+    add_certificate(
+        world,
+        "FC-9",
+        fecha_carga=datetime(2024, 4, 3, 10, tzinfo=UTC),
+        institution_id=OTHER_INSTITUTION,
+        campus_id="000201",
+        curp="CURP000000HDFAAA09",
+    )
 
 
 @pytest.fixture

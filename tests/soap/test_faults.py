@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -23,7 +22,7 @@ from mec_ws.config import DEFAULT_NAMESPACE
 from mec_ws.programs import program_to_xml
 from mec_ws.services.auth import MAX_FAILED_LOGINS, MENSAJE_AUTENTICACION
 from mec_ws.soap.faults import MENSAJE_INTERNO
-from tests.services.world import World, add_certificate
+from tests.services.world import World
 from tests.soap.conftest import OTHER_INSTITUTION, Recorder, client_of
 
 
@@ -175,20 +174,6 @@ def test_result_of_an_unprocessed_batch_is_carga_en_proceso(
         client, lambda: client.service.descargaResultadoCarga(autenticacion=auth, numeroLote=r.numeroLote)
     )
     assert (code, typed.codigo) == ("Client.CargaEnProceso", "CargaEnProceso")
-
-
-@pytest.fixture
-def certificates(world: World) -> None:
-    """FC-1 and FC-2 of institution 000001, FC-9 of institution 000002."""
-    for n, folio in enumerate(("FC-1", "FC-2"), start=1):
-        add_certificate(world, folio, fecha_carga=datetime(2024, 4, n, 10, tzinfo=UTC))
-    add_certificate(
-        world,
-        "FC-9",
-        fecha_carga=datetime(2024, 4, 3, 10, tzinfo=UTC),
-        institution_id=OTHER_INSTITUTION,
-        campus_id="000201",
-    )
 
 
 @pytest.mark.parametrize("formato", ["XML", "PDF"])
