@@ -47,9 +47,10 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.slow
-def test_serve_runs_the_soap_endpoint_and_supervises_a_worker(tmp_path: Path) -> None:
+@pytest.mark.usefixtures("engine")  # the test database, migrated (PostgreSQL is never migrated by serve)
+def test_serve_runs_the_soap_endpoint_and_supervises_a_worker(database_url: str, tmp_path: Path) -> None:
     port = _free_port()
-    url = f"sqlite:///{tmp_path / 'mec.sqlite3'}"
+    url = database_url
     env = {**os.environ, "MEC_DATA_DIR": str(tmp_path / "data"), "MEC_DATABASE_URL": url}
     proc = subprocess.Popen(
         [*CLI, "serve", "--port", str(port), "--workers", "1"],
@@ -95,10 +96,11 @@ def test_serve_runs_the_soap_endpoint_and_supervises_a_worker(tmp_path: Path) ->
 
 
 @pytest.mark.slow
-def test_children_die_when_serve_is_killed(tmp_path: Path) -> None:
+@pytest.mark.usefixtures("engine")  # the test database, migrated (PostgreSQL is never migrated by serve)
+def test_children_die_when_serve_is_killed(database_url: str, tmp_path: Path) -> None:
     """SIGKILL on ``serve`` leaves no orphan gunicorn or worker holding the port or the batches."""
     port = _free_port()
-    url = f"sqlite:///{tmp_path / 'mec.sqlite3'}"
+    url = database_url
     env = {**os.environ, "MEC_DATA_DIR": str(tmp_path / "data"), "MEC_DATABASE_URL": url}
     proc = subprocess.Popen(
         [*CLI, "serve", "--port", str(port), "--workers", "1"],
