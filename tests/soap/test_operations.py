@@ -248,16 +248,19 @@ def test_solicita_cancelacion_returns_the_pending_request(
 def test_consulta_documentos_and_descarga_documento_agree(
     client: zeep.Client, auth: dict, recorder: Recorder
 ) -> None:
-    # zeep unwraps the response's only child (documentos) down to its list of documento
+    # zeep unwraps the response's only child (documentos) down to its list of documento; every
+    # document is downloaded in tests/test_soap_real_services.py, one is enough here
     documentos = client.service.consultaDocumentos(autenticacion=auth)
     names = [d.nombre for d in documentos]
-    assert "catalogo_motivo_cancelacion.csv" in names and len(names) == len(set(names))
-    for d in documentos:
-        assert d.descripcion
-        r = client.service.descargaDocumento(autenticacion=auth, nombre=d.nombre)
-        assert r.nombreArchivo == d.nombre
-        assert (len(r.archivoBase64), hashlib.sha256(r.archivoBase64).hexdigest()) == (d.tamano, d.sha256)
-    assert recorder.calls[-1] == ("descarga_documento", (documentos[-1].nombre,))
+    assert len(names) == len(set(names)) and all(d.descripcion for d in documentos)
+    (catalog,) = [d for d in documentos if d.nombre == "catalogo_motivo_cancelacion.csv"]
+    r = client.service.descargaDocumento(autenticacion=auth, nombre=catalog.nombre)
+    assert r.nombreArchivo == catalog.nombre
+    assert (len(r.archivoBase64), hashlib.sha256(r.archivoBase64).hexdigest()) == (
+        catalog.tamano,
+        catalog.sha256,
+    )
+    assert recorder.calls[-1] == ("descarga_documento", (catalog.nombre,))
 
 
 def test_concluye_pruebas_after_ten_accepted_with_xml_and_zip(pruebas: World, auth: dict) -> None:
