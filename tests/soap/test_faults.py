@@ -16,14 +16,24 @@ import zeep
 import zeep.exceptions
 from lxml import etree
 from zeep.plugins import HistoryPlugin
+from zeep.transports import Transport
 
 from mec_ws import errors
 from mec_ws.config import DEFAULT_NAMESPACE
 from mec_ws.programs import program_to_xml
 from mec_ws.services.auth import MAX_FAILED_LOGINS, MENSAJE_AUTENTICACION
 from mec_ws.soap.faults import MENSAJE_INTERNO
+from mec_ws.web.wsgi import make_wsgi_app
 from tests.services.world import World
-from tests.soap.conftest import OTHER_INSTITUTION, Recorder, client_of
+from tests.soap.conftest import (
+    OTHER_INSTITUTION,
+    WSDL_URL,
+    Recorder,
+    client_of,
+    make_settings,
+    mount,
+    unbound_services,
+)
 
 
 def fault_of(client: zeep.Client, call: Callable[[], Any]) -> tuple[str, Any, zeep.exceptions.Fault]:
@@ -275,6 +285,18 @@ def test_inverted_date_range_is_solicitud_invalida(client: zeep.Client, auth: di
 
 
 # --- the mapping of every error class -----------------------------------------------------------------
+# The injected error is raised by the first service call (authenticate): no database is needed, so
+# these run once, over services bound to none.
+
+
+@pytest.fixture
+def offline() -> tuple[zeep.Client, Recorder]:
+    settings = make_settings()
+    recorder = Recorder(unbound_services(settings))
+    return zeep.Client(
+        WSDL_URL, transport=Transport(session=mount(make_wsgi_app(recorder, settings)))
+    ), recorder
+
 
 CLIENT_ERRORS = [
     cls for cls in vars(errors).values() if isinstance(cls, type) and issubclass(cls, errors.ClientError)
@@ -285,8 +307,9 @@ CLIENT_ERRORS = [
     "error_class", [c for c in CLIENT_ERRORS if c is not errors.XmlReadError], ids=lambda c: c.__name__
 )
 def test_every_client_error_maps_to_its_code(
-    client: zeep.Client, auth: dict, recorder: Recorder, error_class: type
+    offline: tuple[zeep.Client, Recorder], auth: dict, error_class: type
 ) -> None:
+    client, recorder = offline
     recorder.fail_next = error_class("Mensaje en español para la persona.")
     code, typed, fault = fault_of(
         client, lambda: client.service.consultaProgramasEstudios(autenticacion=auth)
@@ -304,7 +327,8 @@ def test_every_contract_code_has_a_client_error_or_is_interno() -> None:
     assert set(errors.FAULT_CODES) <= mapped
 
 
-def test_xml_read_error_is_archivo_invalido(client: zeep.Client, auth: dict, recorder: Recorder) -> None:
+def test_xml_read_error_is_archivo_invalido(offline: tuple[zeep.Client, Recorder], auth: dict) -> None:
+    client, recorder = offline
     recorder.fail_next = errors.XmlReadError("XML_MAL_FORMADO", "El archivo no es XML bien formado.")
     code, typed, _ = fault_of(client, lambda: client.service.consultaProgramasEstudios(autenticacion=auth))
     assert (code, typed.codigo) == ("Client.ArchivoInvalido", "ArchivoInvalido")
@@ -320,12 +344,9 @@ def test_xml_read_error_is_archivo_invalido(client: zeep.Client, auth: dict, rec
     ids=["Interno", "ConfigurationError", "RuntimeError"],
 )
 def test_server_side_errors_are_generic_server_interno(
-    client: zeep.Client,
-    auth: dict,
-    recorder: Recorder,
-    error: BaseException,
-    caplog: pytest.LogCaptureFixture,
+    offline: tuple[zeep.Client, Recorder], auth: dict, error: BaseException, caplog: pytest.LogCaptureFixture
 ) -> None:
+    client, recorder = offline
     history = HistoryPlugin()
     client.plugins.append(history)
     recorder.fail_next = error
