@@ -237,7 +237,8 @@ CODES: dict[str, tuple[str, str]] = {
     ),
     "PROGRAMA_XLSX_ENCABEZADO": (
         "programa",
-        "La fila de encabezado del XLSX no tiene las columnas de programa.md (falta, se repite o no se reconoce una columna).",
+        "La fila de encabezado del XLSX no tiene las columnas del formato de programa de estudios "
+        "(docs/programa.md): falta, se repite o no se reconoce una columna.",
     ),
     "PROGRAMA_XLSX_INCONSISTENTE": (
         "programa",

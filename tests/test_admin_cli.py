@@ -36,6 +36,7 @@ ADMIN_COMMANDS = (
     "list-institutions",
     "list-folios",
     "pruebas",
+    "lotes-fallidos",
 )
 
 
@@ -84,7 +85,7 @@ def test_help_everywhere(command: str, capsys: pytest.CaptureFixture[str]) -> No
     with pytest.raises(SystemExit) as exit_:
         main(["admin", command, "--help"])
     assert exit_.value.code == 0
-    assert "usage: mec-ws admin " + command in capsys.readouterr().out
+    assert "uso: mec-ws admin " + command in capsys.readouterr().out
 
 
 def test_admin_without_subcommand_lists_them_all(capsys: pytest.CaptureFixture[str]) -> None:

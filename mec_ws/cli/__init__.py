@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from mec_ws import __version__
+from mec_ws.cli.parser import VERSION_HELP, SpanishArgumentParser
 from mec_ws.errors import MecError
 
 # Modules that contribute subcommands, in the order --help lists them.
@@ -26,11 +27,11 @@ COMMAND_MODULES = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = SpanishArgumentParser(
         prog="mec-ws",
         description="Módulo Electrónico de Certificación (MEC): servicio SOAP y herramientas.",
     )
-    parser.add_argument("--version", action="version", version=f"mec-ws {__version__}")
+    parser.add_argument("--version", action="version", version=f"mec-ws {__version__}", help=VERSION_HELP)
     sub = parser.add_subparsers(dest="comando", metavar="COMANDO", title="comandos")
     for name in COMMAND_MODULES:
         try:

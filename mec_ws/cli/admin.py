@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -30,9 +29,11 @@ from sqlalchemy.orm import Session
 
 from mec_ws import catalogs, db, passwords
 from mec_ws.certificate import efirma
+from mec_ws.cli.parser import hidden_alias
 from mec_ws.config import Settings
 from mec_ws.errors import MecError
 from mec_ws.services import auth, cancellation
+from mec_ws.times import local_text
 from models import (
     Campus,
     FolioPago,
@@ -43,7 +44,6 @@ from models import (
     User,
 )
 
-MEXICO_CITY = ZoneInfo("America/Mexico_City")
 KEYS_DIR = "keys"
 
 
@@ -84,7 +84,7 @@ def _now() -> datetime:
 
 
 def _local(when: datetime | None) -> str:
-    return "-" if when is None else when.astimezone(MEXICO_CITY).strftime("%Y-%m-%d %H:%M")
+    return "-" if when is None else local_text(when)
 
 
 def _read_file(path: str) -> bytes:
@@ -457,6 +457,43 @@ def cmd_cancellations(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- batches that ended FALLIDO ----------------------------------------------------------------
+
+
+def cmd_failed_batches(args: argparse.Namespace) -> int:
+    from mec_ws.services import failed
+
+    who = args.por or getpass.getuser()
+    with _session() as (s, _):
+        if args.reintentar is not None or args.revisado is not None:
+            try:
+                if args.reintentar is not None:
+                    batch = failed.retry_failed(s, args.reintentar, operator=who, now=_now())
+                    print(
+                        f"Lote {batch.numero_lote} de vuelta en la cola como intento {batch.intento} de su "
+                        "folio; un trabajador lo procesará."
+                    )
+                else:
+                    batch = failed.mark_reviewed(s, args.revisado, operator=who, now=_now())
+                    print(f"Lote {batch.numero_lote} marcado como revisado por {who}; sale de /salud.")
+            except MecError as exc:
+                raise AdminError(exc.mensaje) from None
+            return 0
+        rows = failed.list_failed(s, include_reviewed=args.todos)
+        if not rows:
+            print("No hay lotes FALLIDO" + (" pendientes de revisión." if not args.todos else "."))
+            return 0
+        print(f"{len(rows)} lote(s) FALLIDO (hora de la Ciudad de México):")
+        for r in rows:
+            revisado = f"  revisado por {r.revisado_por} {_local(r.revisado_en)}" if r.revisado_en else ""
+            print(
+                f"lote {r.numero_lote}  folio {r.folio_pago}  institución {r.institucion}  "
+                f"archivo {r.nombre_archivo}  cargado {_local(r.fecha_carga)}  "
+                f"falló {_local(r.fecha_falla)}  causa: {r.causa}{revisado}"
+            )
+    return 0
+
+
 # --- the parser ---------------------------------------------------------------------------------
 
 
@@ -490,29 +527,42 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("nombre", metavar="NOMBRE", help="nombre de la institución")
 
     p = add("add-campus", "registra un campus de una institución", cmd_add_campus)
-    p.add_argument("institution_id", metavar="INSTITUTION_ID", help="clave de la institución")
-    p.add_argument("campus_id", metavar="CAMPUS_ID", help="clave MEC del campus")
-    p.add_argument("nombre", metavar="NAME", help="nombre del campus")
-    p.add_argument("--state", required=True, metavar="NN", help="entidad federativa, clave INEGI 01–32")
+    p.add_argument("institution_id", metavar="INSTITUCION", help="clave de la institución")
+    p.add_argument("campus_id", metavar="CAMPUS", help="clave MEC del campus")
+    p.add_argument("nombre", metavar="NOMBRE", help="nombre del campus")
+    a = p.add_argument(
+        "--estado", dest="state", required=True, metavar="NN", help="entidad federativa, clave INEGI 01–32"
+    )
+    hidden_alias(p, a, "--state")
 
     p = add("add-officer", "registra la e.firma del responsable de un campus", cmd_add_officer)
-    p.add_argument("campus_id", metavar="CAMPUS_ID", help="clave del campus")
-    p.add_argument("--cer", required=True, metavar="FILE", help="certificado e.firma (.cer DER o PEM)")
+    p.add_argument("campus_id", metavar="CAMPUS", help="clave del campus")
+    p.add_argument("--cer", required=True, metavar="ARCHIVO", help="certificado e.firma (.cer DER o PEM)")
     p.add_argument("--cargo", required=True, type=int, metavar="ID", help="idCargo del catálogo de cargos")
 
     p = add("add-user", "crea un usuario del servicio (contraseña por la entrada estándar)", cmd_add_user)
-    p.add_argument("username", metavar="USERNAME", help="nombre de usuario")
+    p.add_argument("username", metavar="USUARIO", help="nombre de usuario")
     owner = p.add_mutually_exclusive_group(required=True)
-    owner.add_argument("--institution", metavar="ID", help="institución a la que pertenece")
-    owner.add_argument("--operator", action="store_true", help="operador de la SEP")
+    a = owner.add_argument(
+        "--institucion", dest="institution", metavar="ID", help="institución a la que pertenece"
+    )
+    hidden_alias(p, a, "--institution")
+    a = owner.add_argument("--operador", dest="operator", action="store_true", help="operador de la SEP")
+    hidden_alias(p, a, "--operator")
 
     p = add("add-folio", "registra un folio de pago", cmd_add_folio)
     p.add_argument("folio", metavar="FOLIO", help="folio de pago")
-    p.add_argument("--institution", required=True, metavar="ID", help="institución que pagó")
-    p.add_argument("--count", required=True, type=int, metavar="N", help="certificados que ampara")
+    a = p.add_argument(
+        "--institucion", dest="institution", required=True, metavar="ID", help="institución que pagó"
+    )
+    hidden_alias(p, a, "--institution")
+    a = p.add_argument(
+        "--cantidad", dest="count", required=True, type=int, metavar="N", help="certificados que ampara"
+    )
+    hidden_alias(p, a, "--count")
 
     p = add("trust-ca", "agrega certificados de AC de confianza (PEM, varios, o DER)", cmd_trust_ca)
-    p.add_argument("file", metavar="FILE", help="certificado(s) de la AC")
+    p.add_argument("file", metavar="ARCHIVO", help="certificado(s) de la AC")
 
     p = add(
         "set-stamp-key",
@@ -521,11 +571,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         cmd_set_stamp_key,
     )
     p.add_argument(
-        "--cer", required=True, metavar="FILE", help="certificado e.firma del funcionario de la SEP"
+        "--cer", required=True, metavar="ARCHIVO", help="certificado e.firma del funcionario de la SEP"
     )
-    p.add_argument(
-        "--key", required=True, metavar="FILE", help="llave privada: PEM, o .key DER cifrada del SAT"
+    a = p.add_argument(
+        "--llave",
+        dest="key",
+        required=True,
+        metavar="ARCHIVO",
+        help="llave privada: PEM, o .key DER cifrada del SAT",
     )
+    hidden_alias(p, a, "--key")
     p.add_argument(
         "--id-cargo", type=int, default=1, metavar="ID", help="idCargo del funcionario (por omisión 1)"
     )
@@ -536,15 +591,38 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "cancellations", "lista las solicitudes de cancelación pendientes, o las resuelve", cmd_cancellations
     )
     decision = p.add_mutually_exclusive_group()
-    decision.add_argument("--approve", metavar="FOLIO", help="aplica ya la cancelación del folio de control")
-    decision.add_argument("--withdraw", metavar="FOLIO", help="retira la solicitud del folio de control")
-    p.add_argument("--institution", metavar="ID", help="limita a una institución")
+    a = decision.add_argument(
+        "--aprobar", dest="approve", metavar="FOLIO", help="aplica ya la cancelación del folio de control"
+    )
+    hidden_alias(p, a, "--approve")
+    a = decision.add_argument(
+        "--retirar", dest="withdraw", metavar="FOLIO", help="retira la solicitud del folio de control"
+    )
+    hidden_alias(p, a, "--withdraw")
+    a = p.add_argument("--institucion", dest="institution", metavar="ID", help="limita a una institución")
+    hidden_alias(p, a, "--institution")
     p.add_argument("--por", metavar="NOMBRE", help="quién decide (por omisión, el usuario del sistema)")
 
     p = add("unlock-user", "desbloquea un usuario bloqueado por intentos fallidos", cmd_unlock_user)
-    p.add_argument("username", metavar="USERNAME", help="nombre de usuario")
+    p.add_argument("username", metavar="USUARIO", help="nombre de usuario")
 
     add("list-institutions", "lista las instituciones y sus campus", cmd_list_institutions)
     p = add("list-folios", "lista los folios de pago", cmd_list_folios)
-    p.add_argument("--institution", metavar="ID", help="limita a una institución")
+    a = p.add_argument("--institucion", dest="institution", metavar="ID", help="limita a una institución")
+    hidden_alias(p, a, "--institution")
     add("pruebas", "lista las instituciones que concluyeron la fase de pruebas", cmd_pruebas)
+
+    p = add(
+        "lotes-fallidos",
+        "lista los lotes que terminaron FALLIDO por una falla del servicio; los reintenta o marca revisados",
+        cmd_failed_batches,
+    )
+    accion = p.add_mutually_exclusive_group()
+    accion.add_argument(
+        "--reintentar", type=int, metavar="LOTE", help="devuelve el lote a la cola como el siguiente intento"
+    )
+    accion.add_argument(
+        "--revisado", type=int, metavar="LOTE", help="marca el lote como revisado (sale de /salud)"
+    )
+    p.add_argument("--todos", action="store_true", help="incluye los ya revisados")
+    p.add_argument("--por", metavar="NOMBRE", help="quién actúa (por omisión, el usuario del sistema)")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from mec_ws.cli.parser import hidden_alias
 from mec_ws.errors import XmlReadError
 from mec_ws.findings import Finding, Status
 from mec_ws.registry import (
@@ -71,10 +72,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="verifica un certificado sellado por la SEP",
         description="Verifica los tres sellos de un certificado sellado (Dec, Dreoe, SepIpes).",
     )
-    v.add_argument("archivo", type=Path, metavar="ARCHIVO")
-    v.add_argument(
-        "--sep-cer", type=Path, required=True, metavar="ARCHIVO", help="certificado de la SEP (PEM o DER)"
+    v.add_argument("archivo", type=Path, metavar="ARCHIVO", help="certificado sellado por la SEP (XML)")
+    a = v.add_argument(
+        "--cer-sep",
+        dest="sep_cer",
+        type=Path,
+        required=True,
+        metavar="ARCHIVO",
+        help="certificado de la SEP (PEM o DER)",
     )
+    hidden_alias(v, a, "--sep-cer")
     v.set_defaults(func=cmd_verify)
 
     d = sub.add_parser(
@@ -86,10 +93,19 @@ def register(sub: argparse._SubParsersAction) -> None:
             "cada código de hallazgo. Además registra en la base de datos del servicio (MEC_DATABASE_URL) "
             "la institución, su responsable, la AC de prueba, la llave de sellado de la SEP, el programa, "
             "los usuarios demo y operador-demo (contraseñas nuevas en credenciales.txt) y folios de pago, "
-            "listos para `mec-ws serve`. Se puede ejecutar más de una vez."
+            "listos para `mec-ws serve`, y marca MEC_DATA_DIR como ambiente de pruebas (archivo "
+            "«ambiente»; MEC_AMBIENTE lo reemplaza). Se puede ejecutar más de una vez."
         ),
     )
-    d.add_argument("--dir", type=Path, default=Path("demo"), help="carpeta de salida (omisión: ./demo)")
+    a = d.add_argument(
+        "--carpeta",
+        dest="dir",
+        type=Path,
+        default=Path("demo"),
+        metavar="CARPETA",
+        help="carpeta de salida (por omisión ./demo)",
+    )
+    hidden_alias(d, a, "--dir")
     d.add_argument(
         "--sin-base",
         action="store_true",

@@ -1,11 +1,11 @@
 """``mec-ws serve`` and ``mec-ws worker``: the running service.
 
 ``serve`` checks the schema, prints the WSDL URL and runs the WSGI app on gunicorn; unless
-``--no-worker`` it supervises two children: gunicorn (``serve --no-worker``) and a batch worker
+``--sin-trabajador`` it supervises two children: gunicorn (``serve --sin-trabajador``) and a batch worker
 (``mec-ws worker``), restarted when it dies (a clean exit, after a stop signal, is not a death),
 both stopped on SIGTERM/SIGINT or when the web server ends.  ``worker`` processes batches until
 stopped (SIGTERM/SIGINT: it finishes the batch in hand, which is safe to cut short anyway), or
-with ``--once`` until no batch is pending.
+with ``--una-vez`` until no batch is pending.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from types import FrameType
 from typing import Any
 
 from mec_ws import db
+from mec_ws.cli.parser import hidden_alias
 from mec_ws.config import Settings
 
 log = logging.getLogger("mec_ws.serve")
@@ -49,10 +50,16 @@ def _logging() -> None:
     )
 
 
-def _check_schema(settings: Settings) -> None:
+def _check_schema(settings: Settings, *, stamping: bool = False) -> None:
+    """The schema is current and, with ``stamping``, the SEP stamping key is usable (else a
+    :class:`mec_ws.errors.ConfigurationError` saying what to run)."""
     engine = db.make_engine(settings.database_url)
     try:
         db.ensure_schema(engine)
+        if stamping:
+            from mec_ws.batches.worker import check_stamping
+
+            check_stamping(db.session_factory(engine), settings)
     finally:
         engine.dispose()
 
@@ -188,13 +195,13 @@ def _supervise(args: argparse.Namespace) -> int:
     web_argv = [
         *CLI_ARGV,
         "serve",
-        "--no-worker",
+        "--sin-trabajador",
         "--supervised",
-        "--host",
+        "--direccion",
         args.host,
-        "--port",
+        "--puerto",
         str(args.port),
-        "--workers",
+        "--procesos",
         str(args.workers),
     ]
     stop = threading.Event()
@@ -229,7 +236,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     _logging()
     if not args.supervised:
-        _check_schema(settings)
+        _check_schema(settings, stamping=not args.no_worker)
         print(
             f"mec-ws escuchando en http://{args.host}:{args.port}/mec/ws; "
             f"WSDL publicado (MEC_PUBLIC_URL): {settings.public_url}?wsdl",
@@ -238,7 +245,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.no_worker:
         if not args.supervised:
             print(
-                "Sin trabajador de lotes integrado (--no-worker): ejecute `mec-ws worker` aparte.", flush=True
+                "Sin trabajador de lotes integrado (--sin-trabajador): ejecute `mec-ws worker` aparte.",
+                flush=True,
             )
         return _run_gunicorn(settings, args)
     return _supervise(args)
@@ -253,14 +261,34 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "también un trabajador de lotes supervisado (se reinicia si termina)."
         ),
     )
-    serve.add_argument("--host", default="127.0.0.1", help="dirección donde escuchar (por omisión 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="puerto (por omisión 8000)")
-    serve.add_argument("--workers", type=int, default=2, help="procesos de gunicorn (por omisión 2)")
-    serve.add_argument(
-        "--no-worker",
+    a = serve.add_argument(
+        "--direccion",
+        dest="host",
+        default="127.0.0.1",
+        metavar="DIRECCIÓN",
+        help="dirección donde escuchar (por omisión 127.0.0.1)",
+    )
+    hidden_alias(serve, a, "--host")
+    a = serve.add_argument(
+        "--puerto", dest="port", type=int, default=8000, metavar="PUERTO", help="puerto (por omisión 8000)"
+    )
+    hidden_alias(serve, a, "--port")
+    a = serve.add_argument(
+        "--procesos",
+        dest="workers",
+        type=int,
+        default=2,
+        metavar="N",
+        help="procesos de gunicorn (por omisión 2)",
+    )
+    hidden_alias(serve, a, "--workers")
+    a = serve.add_argument(
+        "--sin-trabajador",
+        dest="no_worker",
         action="store_true",
         help="no iniciar el trabajador de lotes integrado (use `mec-ws worker` aparte)",
     )
+    hidden_alias(serve, a, "--no-worker")
     serve.add_argument("--supervised", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(func=cmd_serve)
 
@@ -272,5 +300,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "cada lote lo procesa exactamente uno y el de un trabajador que muere se retoma."
         ),
     )
-    worker.add_argument("--once", action="store_true", help="termina cuando no queden lotes pendientes")
+    a = worker.add_argument(
+        "--una-vez", dest="once", action="store_true", help="termina cuando no queden lotes pendientes"
+    )
+    hidden_alias(worker, a, "--once")
     worker.set_defaults(func=cmd_worker)

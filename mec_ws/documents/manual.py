@@ -62,6 +62,109 @@ FAULT_DESCRIPTIONS: Mapping[str, str] = MappingProxyType(
 )
 """Spanish description of each fault code of :data:`mec_ws.errors.FAULT_CODES`."""
 
+COMMON_FAULTS: tuple[tuple[str, str], ...] = (
+    ("Autenticacion", "usuario o contraseña incorrectos, o usuario inexistente"),
+    ("CuentaBloqueada", "la cuenta está bloqueada por intentos fallidos repetidos"),
+    (
+        "SolicitudInvalida",
+        "la solicitud no cumple el esquema (campo faltante, tipo o valor inválido, base64 mal formado, "
+        "XML mal formado o con DOCTYPE)",
+    ),
+    ("ArchivoInvalido", "la solicitud completa excede el tamaño máximo de carga"),
+    ("Interno", "error del servicio, no de la solicitud: intente más tarde"),
+)
+"""The faults every operation can answer: authentication, the request envelope and the service."""
+
+OPERATION_FAULTS: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType(
+    {
+        "cargaCertificados": (
+            ("FolioInexistente", "el folio de pago no existe o no es de su institución"),
+            ("FolioAceptado", "el folio de pago ya fue aceptado"),
+            ("FolioAgotado", "el folio de pago ya usó sus dos intentos"),
+            ("CargaEnProceso", "un intento anterior del folio aún se procesa, o llegó otra carga a la vez"),
+            (
+                "ArchivoInvalido",
+                "el archivo está vacío, no es XML ni ZIP, el ZIP está dañado o excede los límites",
+            ),
+            ("SolicitudInvalida", "quien carga no es un usuario de una institución (un operador de la SEP)"),
+        ),
+        "consultaEstatusCarga": (
+            ("FolioInexistente", "el folio de pago no existe o no es de su institución"),
+        ),
+        "descargaResultadoCarga": (
+            ("LoteInexistente", "el lote no existe o no es de su institución"),
+            ("CargaEnProceso", "el lote aún no termina de procesarse"),
+        ),
+        "consultaCertificados": (
+            (
+                "SolicitudInvalida",
+                "una fecha «desde» posterior a «hasta», o pagina/registrosPorPagina fuera de rango",
+            ),
+        ),
+        "exportaCertificados": (
+            (
+                "SolicitudInvalida",
+                "una fecha «desde» posterior a «hasta», o un formato distinto de CSV y XLSX",
+            ),
+        ),
+        "descargaCertificado": (
+            (
+                "CertificadoInexistente",
+                "el folio de control no es de un certificado aceptado de su institución",
+            ),
+            (
+                "SolicitudInvalida",
+                "un formato distinto de XML y PDF, o (operador de la SEP) un folio de control repetido en "
+                "varias instituciones",
+            ),
+            (
+                "ArchivoInvalido",
+                "(PDF) el XML guardado del certificado no puede leerse; no es un error de la solicitud: "
+                "avise a la SEP",
+            ),
+        ),
+        "solicitaCancelacion": (
+            (
+                "CertificadoInexistente",
+                "el folio de control no es de un certificado aceptado de su institución",
+            ),
+            (
+                "CancelacionNoPermitida",
+                "el certificado ya está cancelado o ya tiene una solicitud pendiente, o quien la pide es un "
+                "operador de la SEP",
+            ),
+            (
+                "SolicitudInvalida",
+                "falta el folio de control, el motivo no está en el catálogo o las observaciones son "
+                "demasiado largas",
+            ),
+        ),
+        "cargaProgramaEstudios": (
+            (
+                "ProgramaInvalido",
+                "la institución o alguno de los campus del programa no está registrado, o el programa ya "
+                "tiene certificados aceptados",
+            ),
+            ("SolicitudInvalida", "quien carga no es un usuario de una institución (un operador de la SEP)"),
+        ),
+        "consultaProgramasEstudios": (),
+        "consultaDocumentos": (),
+        "descargaDocumento": (("DocumentoInexistente", "no hay un documento con ese nombre"),),
+        "concluyePruebas": (
+            ("PruebasIncompletas", "aún faltan certificados aceptados, una carga XML individual o una ZIP"),
+            (
+                "SolicitudInvalida",
+                "el servicio no es el ambiente de pruebas, o quien la pide es un operador de la SEP",
+            ),
+        ),
+    }
+)
+"""Per operation, the faults it can answer besides :data:`COMMON_FAULTS` (code, when), in Spanish.
+
+tests/documents/test_manual_faults.py checks this table against the services: every operation of
+the WSDL is here, and the codes listed for an operation are exactly those its service path raises.
+"""
+
 
 # --- the WSDL as data --------------------------------------------------------------------------
 
@@ -424,14 +527,17 @@ def _operations(service: ServiceDescription) -> list[str]:
         if op.response.documentation:
             lines += [op.response.documentation, ""]
         lines += _fields_table(op.response.fields, service)
-        faults = ", ".join(f"`{f}`" for f in op.faults) or "ninguna"
-        lines += [
-            f"**Fallas**: {faults} — cualquiera de los códigos de la sección [Fallas](#fallas).",
-            "",
-            "**Ejemplo con zeep**:",
-            "",
-            *zeep_example(op, service),
-        ]
+        lines += [*_operation_faults(op.name), "**Ejemplo con zeep**:", ""]
+        lines += zeep_example(op, service)
+    return lines
+
+
+def _operation_faults(name: str) -> list[str]:
+    own = OPERATION_FAULTS.get(name, ())
+    common = ", ".join(f"`{code}`" for code, _ in COMMON_FAULTS)
+    lines = ["**Fallas** (`errorMec/codigo`):", ""]
+    lines += [f"- `{code}`: {when}." for code, when in own]
+    lines += [f"- además las de toda operación ({common}); véase [Fallas](#fallas).", ""]
     return lines
 
 
@@ -466,6 +572,10 @@ def _faults() -> list[str]:
         "es una frase en español; `detail` lleva el elemento `errorMec` con `codigo` y `mensaje`.",
         "",
         *_table(("Código", "faultcode", "Significado"), _fault_rows()),
+        "Toda operación puede responder "
+        + "; ".join(f"`{code}` ({when})" for code, when in COMMON_FAULTS)
+        + ". Las demás, por operación, se listan en cada operación.",
+        "",
     ]
 
 
@@ -534,8 +644,10 @@ def build_manual(settings: Settings) -> bytes:
 
 
 __all__ = [
+    "COMMON_FAULTS",
     "FAULT_DESCRIPTIONS",
     "MANUAL_NAME",
+    "OPERATION_FAULTS",
     "ServiceDescription",
     "build_manual",
     "describe_wsdl",

@@ -9,8 +9,10 @@ INSTITUCION, CAMPUS, NOMBRE, CURP, CARRERA, FOLIO PAGO, FOLIO CONTROL, FOLIO DIG
 LUGAR EXPEDICION, FECHA EXPEDICION, FECHA CARGA, ESTATUS.
 
 - FECHA EXPEDICION is a calendar date; FECHA CARGA is the upload instant in Mexico City local
-  time (the same clock the date filters use), to the second.  CSV writes them as
-  ``YYYY-MM-DD`` and ``YYYY-MM-DD HH:MM:SS``; XLSX writes real date/datetime cells.
+  time (the same clock the date filters use), to the second, with the zone stated
+  (:mod:`mec_ws.times`).  CSV writes them as ``YYYY-MM-DD`` and ``YYYY-MM-DD HH:MM:SS-06:00``
+  (the UTC offset); XLSX writes real date/datetime cells, the datetime format showing
+  "(hora de la Ciudad de México)".
 - ESTATUS is the EstatusCertificado value (``VIGENTE``, ``CANCELACION_SOLICITADA``, ``CANCELADO``).
 - CSV: UTF-8 with BOM (so spreadsheets detect the encoding), comma separated, CRLF line ends,
   minimal quoting (RFC 4180).  A text cell that a spreadsheet would read as a formula (starting
@@ -26,7 +28,6 @@ import io
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import BinaryIO
-from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -34,12 +35,12 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from mec_ws.services.dto import CertificadoResumen
+from mec_ws.times import MEXICO_CITY, ZONE_NOTE, local_iso
 
-MEXICO_CITY = ZoneInfo("America/Mexico_City")
 UTF8_BOM = b"\xef\xbb\xbf"
 SHEET_TITLE = "Certificados"
 DATE_FORMAT = "yyyy-mm-dd"
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+DATETIME_FORMAT = f'yyyy-mm-dd hh:mm:ss "({ZONE_NOTE})"'
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 Value = str | date | datetime
@@ -63,7 +64,7 @@ _COLUMNS: tuple[tuple[str, Callable[[CertificadoResumen], Value], int], ...] = (
     ("FOLIO DIGITAL", lambda r: r.folio_digital, 38),
     ("LUGAR EXPEDICION", lambda r: r.lugar_expedicion, 22),
     ("FECHA EXPEDICION", lambda r: r.fecha_expedicion, 17),
-    ("FECHA CARGA", lambda r: local_fecha_carga(r.fecha_carga), 20),
+    ("FECHA CARGA", lambda r: local_fecha_carga(r.fecha_carga), 48),
     ("ESTATUS", lambda r: r.estatus.value, 24),
 )
 
@@ -76,8 +77,8 @@ def row_values(row: CertificadoResumen) -> tuple[Value, ...]:
 
 
 def _csv_text(value: Value) -> str:
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, datetime):  # naive Mexico City time (local_fecha_carga): state the offset
+        return local_iso(value.replace(tzinfo=MEXICO_CITY))
     if isinstance(value, date):
         return value.isoformat()
     return "'" + value if value.startswith(_FORMULA_START) else value

@@ -237,7 +237,7 @@ def _pending_request(session: Session, folio_control: str, institution_id: str |
         owners = ", ".join(sorted(r.certificate.institution_id for r in found))
         raise SolicitudInvalida(
             f"el folio de control {folio} tiene solicitudes pendientes en varias instituciones "
-            f"({owners}): indique la institución (--institution)."
+            f"({owners}): indique la institución (--institucion)."
         )
     return found[0]
 

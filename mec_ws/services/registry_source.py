@@ -7,7 +7,7 @@ context is meant for one validation run in one thread while that session is open
 cached per context.
 
 :func:`save_program` registers a study program, replacing an earlier one with the same identity
-only while no accepted certificate uses it (``programa.md``).
+only while no accepted certificate uses it (``docs/programa.md``).
 """
 
 from __future__ import annotations

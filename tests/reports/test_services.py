@@ -161,7 +161,7 @@ def test_export_rows_carry_the_consulta_fields(seeded: World) -> None:
         )
         assert row["FECHA EXPEDICION"] == c.fecha_expedicion.isoformat()
         assert row["ESTATUS"] == c.estatus.value
-    assert rows[0]["FECHA CARGA"] == "2025-06-10 11:00:00"  # 17:00 UTC in Mexico City
+    assert rows[0]["FECHA CARGA"] == "2025-06-10 11:00:00-06:00"  # 17:00 UTC in Mexico City
     assert [r["ESTATUS"] for r in rows] == ["VIGENTE", "VIGENTE", "CANCELADO", "CANCELACION_SOLICITADA"]
 
 
