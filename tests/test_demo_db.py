@@ -86,10 +86,11 @@ def test_loading_twice_keeps_one_of_everything_and_new_passwords(
         auth.authenticate(s, second.usuario, second.password, now=now)
 
 
-def test_a_new_demo_pki_replaces_officer_and_stamp_key(tmp_path: Path):
+@pytest.mark.usefixtures("engine")  # the test database, migrated (PostgreSQL is never migrated implicitly)
+def test_a_new_demo_pki_replaces_officer_and_stamp_key(database_url: str, tmp_path: Path):
     """Files from another `mec-ws demo` run (another process, another PKI) are registered too."""
     data = tmp_path / "data"
-    url = f"sqlite:///{data / 'mec.sqlite3'}"
+    url = database_url
     env = {"MEC_DATA_DIR": str(data), "MEC_DATABASE_URL": url, "PATH": "/usr/bin:/bin"}
     for name in ("a", "b"):
         done = subprocess.run(

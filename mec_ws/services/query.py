@@ -105,11 +105,12 @@ def _check_range(desde: date | None, hasta: date | None, what: str) -> None:
 def conditions(who: Principal, filtro: FiltroCertificados) -> list[ColumnElement[bool]]:
     """The WHERE conditions (on ``certificates`` alone) of what ``who`` may see matching ``filtro``."""
     where: list[ColumnElement[bool]] = []
-    if who.is_operator:
-        if inst := _text(filtro.id_institucion):
-            where.append(Certificate.institution_id == inst)
-    else:
+    if not who.is_operator:
         where.append(Certificate.institution_id == who.institution_id)
+    if inst := _text(filtro.id_institucion):
+        # Within what the caller sees: an IPES user's own id changes nothing, another's matches
+        # nothing (an empty result, as for any other institution's data: "not found").
+        where.append(Certificate.institution_id == inst)
     for column, value in (
         (Certificate.campus_id, filtro.id_campus),
         (Certificate.folio_pago, filtro.folio_pago),
@@ -208,6 +209,9 @@ def _total(
     if _counted_only_by_kept_columns(filtro):
         kept: list[ColumnElement[bool]] = []
         inst = _text(filtro.id_institucion) if who.is_operator else who.institution_id
+        asked = _text(filtro.id_institucion)
+        if not who.is_operator and asked and asked != who.institution_id:
+            return 0  # another institution's data does not exist for an IPES user
         if inst:
             kept.append(CertificateCount.institution_id == inst)
         if campus := _text(filtro.id_campus):

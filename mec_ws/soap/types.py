@@ -218,7 +218,12 @@ class WireTypes:
             [
                 (
                     "idInstitucion",
-                    optional(Unicode, "Solo operadores de la SEP; un usuario de una IPES ve solo la suya."),
+                    optional(
+                        Unicode,
+                        "Un operador de la SEP filtra por cualquier institución. Un usuario de una "
+                        "IPES solo ve la suya: su propia clave no cambia el resultado y la de otra "
+                        "institución no encuentra ningún certificado.",
+                    ),
                 ),
                 ("idCampus", optional(Unicode, "Clave del campus tal como aparece en el certificado.")),
                 ("folioPago", optional(Unicode)),

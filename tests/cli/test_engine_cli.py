@@ -16,7 +16,8 @@ MEC_WS = [sys.executable, "-m", "mec_ws.cli"]
 
 
 def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    # `mec-ws demo` also loads the service database: keep it inside the test's folder.
+    # These commands work on files only (`demo --sin-base` leaves the database alone); should one
+    # touch a database by mistake, it would be a throw-away one inside the test's folder.
     env = {k: v for k, v in os.environ.items() if k != "MEC_DATABASE_URL"}
     env["MEC_DATA_DIR"] = str(cwd / "mec-data")
     return subprocess.run(
@@ -27,9 +28,10 @@ def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("cli")
-    result = run("demo", "--dir", root / "demo", cwd=root)
+    result = run("demo", "--dir", root / "demo", "--sin-base", cwd=root)
     assert result.returncode == 0, result.stderr
     assert "10 certificados válidos" in result.stdout
+    assert not (root / "mec-data").exists()  # no database: these tests are about the files
     return root / "demo"
 
 

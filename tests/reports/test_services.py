@@ -123,9 +123,11 @@ def test_folio_filters_and_isolation(seeded: World) -> None:
         "A-4",
     ]
     assert [r["FOLIO CONTROL"] for r in _csv_rows(w, w.other, FiltroCertificados())] == ["B-1"]
-    # an IPES user cannot widen its view with idInstitucion
+    # an IPES user cannot widen its view with idInstitucion: another institution's id finds nothing,
+    # its own changes nothing
+    assert _csv_rows(w, w.ipes, FiltroCertificados(id_institucion="000002")) == []
     assert [
-        r["FOLIO CONTROL"] for r in _csv_rows(w, w.ipes, FiltroCertificados(id_institucion="000002"))
+        r["FOLIO CONTROL"] for r in _csv_rows(w, w.ipes, FiltroCertificados(id_institucion="000001"))
     ] == [
         "A-1",
         "A-2",

@@ -50,7 +50,9 @@ def seeded(world: World) -> World:
 def test_ipes_sees_only_its_certificates_in_order(seeded: World) -> None:
     assert _folios(seeded, seeded.ipes) == ["A-1", "A-2", "A-3", "A-4"]
     assert _folios(seeded, seeded.other) == ["B-1"]
-    assert _folios(seeded, seeded.ipes, id_institucion="000002") == ["A-1", "A-2", "A-3", "A-4"]
+    # idInstitucion applies within what the caller sees: another's finds nothing, its own changes nothing
+    assert _folios(seeded, seeded.ipes, id_institucion="000002") == []
+    assert _folios(seeded, seeded.ipes, id_institucion="000001") == ["A-1", "A-2", "A-3", "A-4"]
 
 
 def test_operator_sees_all_or_one_institution(seeded: World) -> None:

@@ -39,9 +39,8 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _seeded(tmp_path: Path, *, with_stamp_key: bool = True) -> tuple[str, dict[str, str]]:
-    """A SQLite database with the test world (users, stamping key) and the env to serve it."""
-    url = f"sqlite:///{tmp_path / 'mec.sqlite3'}"
+def _seeded(url: str, tmp_path: Path, *, with_stamp_key: bool = True) -> tuple[str, dict[str, str]]:
+    """The test database with the test world (users, stamping key) and the env to serve it."""
     engine = db.make_engine(url)
     try:
         db.upgrade(engine)
@@ -60,8 +59,9 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.slow
-def test_serve_refuses_to_start_when_its_worker_could_not_stamp(tmp_path: Path) -> None:
-    _url, env = _seeded(tmp_path, with_stamp_key=False)  # users, but no stamping key
+@pytest.mark.usefixtures("engine")  # the test database, migrated (PostgreSQL is never migrated by serve)
+def test_serve_refuses_to_start_when_its_worker_could_not_stamp(database_url: str, tmp_path: Path) -> None:
+    _url, env = _seeded(database_url, tmp_path, with_stamp_key=False)  # users, but no stamping key
     done = subprocess.run(
         [*CLI, "serve", "--port", str(_free_port()), "--workers", "1"],
         env=env,
@@ -74,9 +74,11 @@ def test_serve_refuses_to_start_when_its_worker_could_not_stamp(tmp_path: Path) 
     assert done.stdout == b""  # it never announced a listening service
 
 
-def test_serve_runs_the_soap_endpoint_and_supervises_a_worker(tmp_path: Path) -> None:
+@pytest.mark.slow
+@pytest.mark.usefixtures("engine")  # the test database, migrated (PostgreSQL is never migrated by serve)
+def test_serve_runs_the_soap_endpoint_and_supervises_a_worker(database_url: str, tmp_path: Path) -> None:
     port = _free_port()
-    url, env = _seeded(tmp_path)
+    url, env = _seeded(database_url, tmp_path)
     proc = subprocess.Popen(
         [*CLI, "serve", "--port", str(port), "--workers", "1"],
         env=env,
@@ -121,10 +123,11 @@ def test_serve_runs_the_soap_endpoint_and_supervises_a_worker(tmp_path: Path) ->
 
 
 @pytest.mark.slow
-def test_children_die_when_serve_is_killed(tmp_path: Path) -> None:
+@pytest.mark.usefixtures("engine")  # the test database, migrated (PostgreSQL is never migrated by serve)
+def test_children_die_when_serve_is_killed(database_url: str, tmp_path: Path) -> None:
     """SIGKILL on ``serve`` leaves no orphan gunicorn or worker holding the port or the batches."""
     port = _free_port()
-    url, env = _seeded(tmp_path)
+    url, env = _seeded(database_url, tmp_path)
     proc = subprocess.Popen(
         [*CLI, "serve", "--port", str(port), "--workers", "1"],
         env=env,
@@ -180,9 +183,10 @@ def _gunicorn_master(serve_pid: int) -> int:
 
 
 @pytest.mark.slow
-def test_serve_restarts_a_killed_gunicorn_master(tmp_path: Path) -> None:
+@pytest.mark.usefixtures("engine")  # the test database, migrated (PostgreSQL is never migrated by serve)
+def test_serve_restarts_a_killed_gunicorn_master(database_url: str, tmp_path: Path) -> None:
     port = _free_port()
-    _url, env = _seeded(tmp_path)
+    _url, env = _seeded(database_url, tmp_path)
     proc = subprocess.Popen(
         [*CLI, "serve", "--port", str(port), "--workers", "1"],
         env=env,

@@ -19,8 +19,8 @@ from mec_ws.config import DEFAULT_NAMESPACE, DEFAULT_PUBLIC_URL
 from mec_ws.services import dto
 from mec_ws.soap.app import build_wsdl
 from mec_ws.web.wsgi import make_wsgi_app
-from tests.soap.conftest import BASE, WSDL_URL, make_settings
-from tests.soap.fake import FakeMec
+from tests.services.world import PASSWORD, World
+from tests.soap.conftest import BASE, WSDL_URL, make_settings, mount, unbound_services
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "wsdl" / "mec.wsdl"
@@ -106,7 +106,9 @@ ENUMS = {
 @pytest.fixture(scope="module")
 def served() -> bytes:
     session = requests.Session()
-    session.mount(BASE, wsgiadapter.WSGIAdapter(make_wsgi_app(FakeMec(), make_settings())))
+    session.mount(
+        BASE, wsgiadapter.WSGIAdapter(make_wsgi_app(unbound_services(make_settings()), make_settings()))
+    )
     response = session.get(WSDL_URL)
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/xml")
@@ -144,7 +146,10 @@ def test_address_is_the_configured_public_url_not_the_request_host() -> None:
     public = "https://mec.sep.example/mec/ws"
     session = requests.Session()
     session.mount(
-        BASE, wsgiadapter.WSGIAdapter(make_wsgi_app(FakeMec(), make_settings(MEC_PUBLIC_URL=public)))
+        BASE,
+        wsgiadapter.WSGIAdapter(
+            make_wsgi_app(unbound_services(make_settings()), make_settings(MEC_PUBLIC_URL=public))
+        ),
     )
     tree = etree.fromstring(session.get(WSDL_URL, headers={"Host": "evil.example"}).content)
     assert tree.xpath("//soap:address/@location", namespaces=NS) == [public]
@@ -252,10 +257,10 @@ def test_cli_writes_the_golden_wsdl(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert out.read_bytes() == GOLDEN.read_bytes()
 
 
-def test_zeep_client_from_the_golden_file_reaches_the_service(tmp_path: Path) -> None:
-    fake = FakeMec()
-    fake.add_user("u", "p", "I")
-    session = requests.Session()
-    session.mount(BASE, wsgiadapter.WSGIAdapter(make_wsgi_app(fake, make_settings())))
+def test_zeep_client_from_the_golden_file_reaches_the_service(world: World) -> None:
+    session = mount(make_wsgi_app(world.app, world.settings))
     client = zeep.Client(str(GOLDEN), transport=Transport(session=session))
-    assert client.service.consultaProgramasEstudios(autenticacion={"usuario": "u", "password": "p"}) is None
+    (programa,) = client.service.consultaProgramasEstudios(
+        autenticacion={"usuario": "ipes1", "password": PASSWORD}
+    )
+    assert programa.idCarrera == world.scenario.program.id_carrera
