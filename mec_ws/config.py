@@ -12,6 +12,25 @@ DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000/mec/ws"
 DEFAULT_NAMESPACE = "http://ws.web.mec.sep.mx/schemas/certificados"
 
 
+AMBIENTE_FILE = "ambiente"
+"""Name of the file in ``MEC_DATA_DIR`` that sets the ambiente when ``MEC_AMBIENTE`` is not set."""
+
+
+def read_ambiente_file(data_dir: Path) -> str:
+    """The ambiente written in ``data_dir/ambiente`` (first non-comment line), or ``""``."""
+    try:
+        text = (data_dir / AMBIENTE_FILE).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(f"No se pudo leer {data_dir / AMBIENTE_FILE}: {exc}") from None
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            return line.lower()
+    return ""
+
+
 def _int(env: dict[str, str], name: str, default: int, minimum: int = 1) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -37,6 +56,7 @@ class Settings:
     max_zip_entries: int
     max_xml_mb: int
     strict_sello: bool
+    valida_max_archivos: int = 100  # certificates per validaCertificados call
 
     @property
     def max_upload_bytes(self) -> int:
@@ -52,14 +72,23 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """The settings of ``env`` (by default, this process's environment).
+
+        Without ``MEC_AMBIENTE``, the process's own settings (``env`` omitted) take the ambiente
+        from the file ``MEC_DATA_DIR/ambiente`` when it exists (``mec-ws demo`` writes ``pruebas``
+        there, so that ``mec-ws demo && mec-ws serve`` is a test environment); an explicit ``env``
+        mapping is the whole configuration.
+        """
+        from_process = env is None
         env = dict(os.environ if env is None else env)
         data_dir = Path(env.get("MEC_DATA_DIR") or "./mec-data").resolve()
         db = env.get("MEC_DATABASE_URL") or f"sqlite:///{data_dir / 'mec.sqlite3'}"
-        ambiente = (env.get("MEC_AMBIENTE") or "produccion").strip().lower()
+        ambiente, source = (env.get("MEC_AMBIENTE") or "").strip().lower(), "MEC_AMBIENTE"
+        if not ambiente and from_process:
+            ambiente, source = read_ambiente_file(data_dir), str(data_dir / AMBIENTE_FILE)
+        ambiente = ambiente or "produccion"
         if ambiente not in ("produccion", "pruebas"):
-            raise ConfigurationError(
-                f"MEC_AMBIENTE debe ser 'produccion' o 'pruebas' (se recibió {ambiente!r})."
-            )
+            raise ConfigurationError(f"{source} debe ser 'produccion' o 'pruebas' (se recibió {ambiente!r}).")
         return cls(
             data_dir=data_dir,
             database_url=db,
@@ -71,4 +100,5 @@ class Settings:
             max_zip_entries=_int(env, "MEC_MAX_ZIP_ENTRIES", 10_000),
             max_xml_mb=_int(env, "MEC_MAX_XML_MB", 5),
             strict_sello=(env.get("MEC_SELLO_ESTRICTO") or "0").lower() in ("1", "true", "si", "sí"),
+            valida_max_archivos=_int(env, "MEC_VALIDA_MAX_ARCHIVOS", 100),
         )

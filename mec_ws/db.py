@@ -4,14 +4,19 @@ SQLite is the embedded default; PostgreSQL behaves the same.  ``serve``, ``worke
 call :func:`ensure_schema`: an embedded SQLite database is upgraded on the spot, an outdated
 PostgreSQL one is refused with a message pointing at ``mec-ws db upgrade``.
 
-SQLite connections run with WAL, ``foreign_keys=ON``, a busy timeout, and every transaction opened
-with ``BEGIN IMMEDIATE``: a transaction that reads then writes (claiming a batch, counting an
-attempt) would otherwise fail at once with "database is locked" when another writer got there
-first, instead of waiting its turn.
+SQLite connections run with WAL, ``synchronous=FULL`` (a committed row — a ``RECIBIDO`` batch —
+survives a power loss, not only a crash), ``foreign_keys=ON`` and a busy timeout.  Transactions
+open with ``BEGIN IMMEDIATE`` unless marked read-only: a transaction that reads then writes
+(claiming a batch, counting an attempt) would otherwise fail at once with "database is locked"
+when another writer got there first, instead of waiting its turn.  A unit of work that only reads
+calls :func:`read_only` first; it then opens with a deferred ``BEGIN`` and, under WAL, neither
+waits for nor blocks the writer.  On PostgreSQL :func:`read_only` changes nothing.
 """
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +26,16 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.script.revision import ResolutionError
 from alembic.util import CommandError
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 import models
 from mec_ws.errors import ConfigurationError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY_OPTION = "mec_read_only"
 SCRIPT_LOCATION = Path(models.__file__).resolve().parent / "alembic"
 
 
@@ -38,13 +45,77 @@ def _prepare_sqlite(url: URL) -> None:
         Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
+def _safe_url(url: str | URL) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return "(no válida)"
+
+
+def explain(exc: BaseException, url: str | URL) -> str:
+    """One Spanish line for a database error at start-up, saying what to do about it."""
+    shown = _safe_url(url)
+    text = str(getattr(exc, "orig", None) or exc)
+    if isinstance(exc, ArgumentError | ValueError):
+        return f"MEC_DATABASE_URL no es una URL de base de datos válida: {shown}."
+    if isinstance(exc, NoSuchModuleError):
+        return (
+            f"MEC_DATABASE_URL usa un tipo de base de datos desconocido ({shown}): use "
+            "sqlite:///ruta/mec.sqlite3 o postgresql+psycopg://usuario@servidor/base."
+        )
+    if isinstance(exc, ModuleNotFoundError):
+        return (
+            f"falta el controlador de la base de datos ({exc.name}) para {shown}: "
+            "instale mec-ws de nuevo (`pip install -e .`), que incluye psycopg."
+        )
+    if match := re.search(r'database "([^"]+)" does not exist', text):
+        return (
+            f"la base de datos «{match.group(1)}» no existe en el servidor de {shown}: créela con "
+            f"`createdb {match.group(1)}` y ejecute `mec-ws db upgrade`."
+        )
+    if re.search(r'(role|user) "([^"]+)" does not exist|password authentication failed', text):
+        return (
+            f"el servidor de base de datos rechazó el usuario o la contraseña de MEC_DATABASE_URL ({shown})."
+        )
+    if "Connection refused" in text or "could not translate host name" in text or "timeout expired" in text:
+        return (
+            f"no se pudo conectar al servidor de base de datos de {shown}: revise que esté en marcha y "
+            "que MEC_DATABASE_URL sea correcta."
+        )
+    if "unable to open database file" in text or "readonly database" in text:
+        return (
+            f"no se pudo abrir la base SQLite {shown}: revise MEC_DATA_DIR (o "
+            "MEC_DATABASE_URL) y los permisos del directorio."
+        )
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return f"no se pudo usar la base de datos {shown}: {first}"
+
+
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:
-    """An engine for ``url`` with the settings mec-ws relies on (see the module docstring)."""
+    """An engine for ``url`` with the settings mec-ws relies on (see the module docstring).
+
+    A URL that cannot be parsed, an unknown dialect or a missing driver raise
+    :class:`ConfigurationError` with a Spanish line (:func:`explain`).
+    """
+    try:
+        backend = make_url(url).get_backend_name()
+        if backend not in ("sqlite", "postgresql"):
+            raise ConfigurationError(
+                f"MEC_DATABASE_URL usa {backend}, que mec-ws no admite: use sqlite:///ruta/mec.sqlite3 o "
+                "postgresql+psycopg://usuario@servidor/base."
+            )
+        return _make_engine(url, **kwargs)
+    except (ArgumentError, NoSuchModuleError, ModuleNotFoundError, ValueError) as exc:
+        raise ConfigurationError(explain(exc, url)) from None
+
+
+def _make_engine(url: str | URL, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         _prepare_sqlite(parsed)
         connect_args = dict(kwargs.pop("connect_args", {}))
         connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+        kwargs.setdefault("hide_parameters", True)
         engine = create_engine(parsed, connect_args=connect_args, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -55,17 +126,42 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
                 cur.execute("PRAGMA journal_mode=WAL")
-                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA synchronous=FULL")
             finally:
                 cur.close()
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            read_only = conn.get_execution_options().get(READ_ONLY_OPTION, False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("hide_parameters", True)  # SQL parameters carry personal data: never log them
     return create_engine(parsed, **kwargs)
+
+
+def read_only(session: Session) -> Session:
+    """Start ``session``'s next transaction as a read-only one (see the module docstring).
+
+    Call it before the first statement of the unit of work; the mark lasts until that transaction
+    ends.  Writing in it is a programming error that SQLite reports as "database is locked" if it
+    races a writer.
+    """
+    if session.in_transaction():
+        raise RuntimeError("read_only() debe llamarse antes de la primera consulta de la transacción")
+    session.connection(execution_options={READ_ONLY_OPTION: True})
+    return session
+
+
+def database_now(session: Session) -> datetime:
+    """The database server's clock on PostgreSQL (one clock for every machine); this machine's
+    on an embedded SQLite database (the same machine by definition)."""
+    if session.get_bind().dialect.name == "postgresql":
+        value = session.scalar(select(func.statement_timestamp()))
+        if isinstance(value, datetime):
+            return value.astimezone(UTC)
+    return datetime.now(UTC)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -160,10 +256,17 @@ def ensure_schema(engine: Engine, *, auto_upgrade_sqlite: bool = True) -> None:
 
 
 def open_database(database_url: str | URL, *, auto_upgrade_sqlite: bool = True) -> Engine:
-    """:func:`make_engine` + :func:`ensure_schema`: what ``serve``, ``worker`` and ``admin`` use."""
+    """:func:`make_engine` + :func:`ensure_schema`: what ``serve``, ``worker`` and ``admin`` use.
+
+    Any database error on the way (no server, no such database, bad credentials) is a
+    :class:`ConfigurationError` with one Spanish line saying what to do (:func:`explain`).
+    """
     engine = make_engine(database_url)
     try:
         ensure_schema(engine, auto_upgrade_sqlite=auto_upgrade_sqlite)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise ConfigurationError(explain(exc, database_url)) from None
     except BaseException:
         engine.dispose()
         raise

@@ -72,6 +72,21 @@ class ArchivoInvalido(ClientError):
     codigo = "ArchivoInvalido"
 
 
+class PaqueteInvalido(ArchivoInvalido):
+    """``ArchivoInvalido`` for a package fault; ``hallazgos`` are the finding codes behind it
+    (``ZIP_DIRECTORIO``, ``XML_DEMASIADO_GRANDE``, ...), the same the worker would report."""
+
+    def __init__(self, mensaje: str, hallazgos: tuple[str, ...] = ()) -> None:
+        super().__init__(mensaje)
+        self.hallazgos = hallazgos
+
+
+class CantidadNoCoincide(ClientError):
+    """The upload does not hold the number of certificates its folio de pago covers."""
+
+    codigo = "CantidadNoCoincide"
+
+
 class LoteInexistente(ClientError):
     codigo = "LoteInexistente"
 
@@ -113,6 +128,7 @@ FAULT_CODES: tuple[str, ...] = (
     "FolioAgotado",
     "FolioAceptado",
     "CargaEnProceso",
+    "CantidadNoCoincide",
     "ArchivoInvalido",
     "LoteInexistente",
     "CertificadoInexistente",

@@ -51,7 +51,8 @@ CODES: dict[str, tuple[str, str]] = {
     "TIPO_CERTIFICADO_INVALIDO": ("estructura", "tipoCertificado debe ser 5 (IPES)."),
     "NODOS_SEP_PRESENTES": (
         "estructura",
-        "El certificado ya trae los nodos Dreoe o SepIpes, que solo agrega la SEP.",
+        "El certificado trae los nodos Dreoe o SepIpes con atributos o contenido; solo la SEP los "
+        "llena (vacíos, <Dreoe/> <SepIpes/>, se admiten y el sellado los reemplaza).",
     ),
     "VALOR_CON_BARRA": ("estructura", "Un valor de la cadena original contiene el carácter '|'."),
     # --- institution, campus, officer -------------------------------------------------------
@@ -67,6 +68,10 @@ CODES: dict[str, tuple[str, str]] = {
     "RESPONSABLE_NO_REGISTRADO": (
         "institucion",
         "El certificado de e.firma del responsable no es el registrado para el campus.",
+    ),
+    "CARGO_NO_COINCIDE": (
+        "institucion",
+        "Responsable/@idCargo no es el cargo con el que el responsable está registrado para el campus.",
     ),
     "ENTIDAD_FEDERATIVA_NO_COINCIDE": (
         "institucion",
@@ -237,13 +242,15 @@ CODES: dict[str, tuple[str, str]] = {
     ),
     "PROGRAMA_XLSX_ENCABEZADO": (
         "programa",
-        "La fila de encabezado del XLSX no tiene las columnas de programa.md (falta, se repite o no se reconoce una columna).",
+        "La fila de encabezado del XLSX no tiene las columnas del formato de programa de estudios "
+        "(docs/programa.md): falta, se repite o no se reconoce una columna.",
     ),
     "PROGRAMA_XLSX_INCONSISTENTE": (
         "programa",
         "Una columna de la carrera no repite en una fila el valor que tiene en la primera fila de asignaturas.",
     ),
-    # --- uploads (ZIP) ------------------------------------------------------------------------
+    # --- uploads (ZIP): faults at upload time (mec_ws/batches/intake.py), findings only for the CLI
+    # and for a batch that somehow holds such a package ------------------------------------------
     "ZIP_INVALIDO": ("carga", "El archivo ZIP está dañado o no se puede leer."),
     "ZIP_ENTRADA_NO_XML": ("carga", "El ZIP contiene un archivo que no es .xml."),
     "ZIP_DIRECTORIO": ("carga", "El ZIP contiene carpetas; los XML deben ir en la raíz."),
@@ -271,6 +278,12 @@ def markdown_table() -> str:
         "",
         "Generado de `mec_ws/findings.py` (`python -m mec_ws.findings > docs/codigos.md`).",
         "Los códigos son estables: los sistemas de las instituciones pueden compararlos.",
+        "",
+        "Los códigos del área `carga` (y `XML_DEMASIADO_GRANDE` de una entrada) se conocen por el "
+        "paquete mismo: `cargaCertificados` y `validaCertificados` los devuelven como falla "
+        "`ArchivoInvalido` (cada código entre corchetes en el mensaje, con la entrada) y "
+        "`CANTIDAD_NO_COINCIDE` como falla `CantidadNoCoincide`, sin crear lote ni gastar intento. "
+        "`mec-ws validate` los muestra como hallazgos del paquete.",
         "",
         "| código | área | significado |",
         "|---|---|---|",

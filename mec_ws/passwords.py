@@ -3,9 +3,16 @@
 Encoded form: ``scrypt$<n>$<r>$<p>$<salt base64>$<hash base64>``.  The parameters travel with
 each hash, so raising the cost later only affects new hashes (see :func:`needs_rehash`).
 
-The default cost (n=2**15, r=8, p=1: 32 MiB, about 70 ms on a current core) keeps a login well
-under 100 ms while making offline guessing expensive.  ``MEC_SCRYPT_N`` (a power of two ≥ 2**10)
-overrides n — for test suites, never lower it in production.
+The default cost is OWASP's minimum for scrypt (n=2**17, r=8, p=1: 128 MiB and a few hundred ms
+per hash).  Hashes made with a weaker cost are rehashed on the next successful login
+(:func:`needs_rehash`).  ``MEC_SCRYPT_N`` (a power of two ≥ 2**10) overrides n.  It may raise the
+cost freely, but lowering it below 2**17 is honoured only in the test environment
+(``MEC_AMBIENTE=pruebas``) or with the explicit ``MEC_SCRYPT_DEBIL=1`` (what the test suite sets
+in tests/conftest.py); otherwise it is a :class:`ConfigurationError`, which ``serve``, ``worker``
+and ``admin`` report at start.
+
+At most :data:`MAX_CONCURRENT_HASHES` derivations run at once per process (each takes 128 MiB),
+so a burst of logins queues instead of exhausting memory.
 """
 
 from __future__ import annotations
@@ -16,14 +23,18 @@ import hashlib
 import hmac
 import os
 import secrets
+import threading
 from dataclasses import dataclass
 from functools import cache
 
 from mec_ws.errors import ConfigurationError
 
 ALGORITHM = "scrypt"
-DEFAULT_N = 2**15
+DEFAULT_N = 2**17
 MIN_N = 2**10
+WEAK_FLAG = "MEC_SCRYPT_DEBIL"
+MAX_CONCURRENT_HASHES = 4
+_hash_slots = threading.BoundedSemaphore(MAX_CONCURRENT_HASHES)
 R = 8
 P = 1
 SALT_BYTES = 16
@@ -49,7 +60,17 @@ def current_params() -> ScryptParams:
             ) from None
         if n < MIN_N or n & (n - 1):
             raise ConfigurationError(f"MEC_SCRYPT_N debe ser una potencia de 2 y al menos {MIN_N}.")
+        if n < DEFAULT_N and not _weak_allowed():
+            raise ConfigurationError(
+                f"MEC_SCRYPT_N={n} es menor que el mínimo de producción ({DEFAULT_N}); solo se admite "
+                f"con MEC_AMBIENTE=pruebas o {WEAK_FLAG}=1 (pruebas y desarrollo): quite MEC_SCRYPT_N."
+            )
     return ScryptParams(n=n, r=R, p=P)
+
+
+def _weak_allowed() -> bool:
+    ambiente = os.environ.get("MEC_AMBIENTE", "").strip().lower()
+    return ambiente == "pruebas" or os.environ.get(WEAK_FLAG, "").strip() == "1"
 
 
 def _b64(data: bytes) -> str:
@@ -58,9 +79,16 @@ def _b64(data: bytes) -> str:
 
 def _derive(password: str, salt: bytes, params: ScryptParams, dklen: int = KEY_BYTES) -> bytes:
     maxmem = 128 * params.r * params.n * 2 + 1024 * 1024
-    return hashlib.scrypt(
-        password.encode("utf-8"), salt=salt, n=params.n, r=params.r, p=params.p, maxmem=maxmem, dklen=dklen
-    )
+    with _hash_slots:
+        return hashlib.scrypt(
+            password.encode("utf-8"),
+            salt=salt,
+            n=params.n,
+            r=params.r,
+            p=params.p,
+            maxmem=maxmem,
+            dklen=dklen,
+        )
 
 
 def hash_password(password: str) -> str:
@@ -101,6 +129,7 @@ def verify_password(password: str, encoded: str) -> bool:
 
 
 def needs_rehash(encoded: str) -> bool:
+    """True for a malformed hash or one made with different parameters than the current ones."""
     parsed = _parse(encoded)
     return parsed is None or parsed[0] != current_params()
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from mec_ws.certificate import schema
-from mec_ws.certificate.document import NS, DecDocument, q
+from mec_ws.certificate.document import NS, DecDocument, is_placeholder, q
 from mec_ws.certificate.reader import read_xml
 from mec_ws.errors import XmlReadError
 from mec_ws.findings import Finding, Status
@@ -87,13 +87,18 @@ def _run_rule(rule: Rule, doc: DecDocument, ctx: ValidationContext) -> list[Find
 
 
 def _upload_part(root: etree._Element) -> etree._Element:
-    """The tree without the SEP's nodes (their presence is NODOS_SEP_PRESENTES, not an XSD finding)."""
-    sep_nodes = [el for el in root if el.tag in (q("Dreoe"), q("SepIpes"))]
-    if not sep_nodes:
+    """The tree the upload XSD judges: without SEP nodes that carry content (their presence is
+    NODOS_SEP_PRESENTES, not an XSD finding); empty placeholders stay (the XSD places them at the
+    end of ``Dec``), their whitespace-only text dropped (the rule allows it, an XSD empty type not)."""
+    sep = [el for el in root if el.tag in (q("Dreoe"), q("SepIpes"))]
+    if not sep or all(is_placeholder(el) and el.text is None for el in sep):
         return root
     part = copy.deepcopy(root)
     for el in [el for el in part if el.tag in (q("Dreoe"), q("SepIpes"))]:
-        part.remove(el)
+        if is_placeholder(el):
+            el.text = None
+        else:
+            part.remove(el)
     return part
 
 

@@ -5,12 +5,20 @@ rows carry a ``Row`` suffix so that they never clash with :class:`mec_ws.registr
 and :class:`mec_ws.registry.ProgramSubject`, the plain objects the rules consume.
 
 Instants are aware UTC datetimes on both databases (:class:`models.base.UtcDateTime`); grades and
-credits are decimal text; status columns are ``StrEnum`` values (``mec_ws.services.dto``).
+credits are decimal text; status columns are ``StrEnum`` values (:mod:`models.enums`, re-exported
+by ``mec_ws.services.dto`` because they are wire values too).
 """
 
 from models.base import NAMING_CONVENTION, Base, UtcDateTime, utcnow
 from models.batches import MAX_ATTEMPTS, Batch, BatchFile, BatchKind, FolioPago, WorkerHeartbeat
-from models.certificates import CancellationRequest, Certificate, Document, EstatusCancelacion
+from models.certificates import (
+    CancellationRequest,
+    Certificate,
+    CertificateCount,
+    Document,
+    EstatusCancelacion,
+)
+from models.enums import EstatusArchivo, EstatusCertificado, EstatusFolio, EstatusLote
 from models.portal import ActivationToken, EstatusRegistro, RegistrationRequest
 from models.programs import ProgramCampusRow, ProgramSubjectRow, StudyProgramRow
 from models.registry import Campus, Institution, Officer, SepStampKey, TrustedCA, User
@@ -26,8 +34,13 @@ __all__ = [
     "Campus",
     "CancellationRequest",
     "Certificate",
+    "CertificateCount",
     "Document",
+    "EstatusArchivo",
     "EstatusCancelacion",
+    "EstatusCertificado",
+    "EstatusFolio",
+    "EstatusLote",
     "EstatusRegistro",
     "FolioPago",
     "Institution",

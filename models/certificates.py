@@ -5,12 +5,22 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from mec_ws.services.dto import EstatusCertificado
 from models.base import Base, str_enum, utcnow
 from models.batches import LOTE_ID, Batch
+from models.enums import EstatusCertificado
 from models.registry import Campus, Institution
 
 
@@ -23,37 +33,76 @@ class EstatusCancelacion(enum.StrEnum):
 class Certificate(Base):
     """A certificate accepted and stamped by the SEP.
 
-    Every filter of ``consultaCertificados`` has an index; ``(institution_id, fecha_carga,
-    folio_control)`` serves the stable paging order of an institution's queries.
+    Every filter of ``consultaCertificados`` has an index that also yields the results' order
+    (``fecha_carga, folio_control, institution_id, id``) and ends in ``id``, so that a page is
+    found by an index-only scan however deep it is (``mec_ws.services.query``); on PostgreSQL the
+    order indexes also carry (``INCLUDE``) the columns other filters test, so combined filters
+    are checked in the index too.  ``benchmarks/queries.py`` measures them on a million rows.
+    ``folio_control`` is optional (NULL when the certificate has none; the unique constraint ignores
+    NULLs on both SQLite and PostgreSQL); such a certificate is reached by its ``folio_digital``.
     """
 
     __tablename__ = "certificates"
     __table_args__ = (
         UniqueConstraint("institution_id", "folio_control"),
+        # An institution's results in order (an IPES user's queries, an operator's idInstitucion).
         Index(
-            "ix_certificates_institution_fecha_carga_folio", "institution_id", "fecha_carga", "folio_control"
+            "ix_certificates_institution_order",
+            "institution_id",
+            "fecha_carga",
+            "folio_control",
+            "id",
+            postgresql_include=["campus_id", "estatus", "fecha_expedicion"],
         ),
-        Index("ix_certificates_fecha_carga_folio", "fecha_carga", "folio_control"),
+        # Every institution's results in order (an SEP operator's queries, fechaCarga ranges).
+        Index(
+            "ix_certificates_order",
+            "fecha_carga",
+            "folio_control",
+            "institution_id",
+            "id",
+            postgresql_include=["campus_id", "estatus", "fecha_expedicion"],
+        ),
+        Index(
+            "ix_certificates_campus_order",
+            "campus_id",
+            "fecha_carga",
+            "folio_control",
+            "institution_id",
+            "id",
+            postgresql_include=["estatus", "fecha_expedicion"],
+        ),
+        Index(
+            "ix_certificates_estatus_order", "estatus", "fecha_carga", "folio_control", "institution_id", "id"
+        ),
+        Index(
+            "ix_certificates_fecha_expedicion_order",
+            "fecha_expedicion",
+            "institution_id",
+            "fecha_carga",
+            "folio_control",
+            "id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     institution_id: Mapped[str] = mapped_column(ForeignKey("institutions.id"))
-    campus_id: Mapped[str] = mapped_column(ForeignKey("campuses.id"), index=True)
+    campus_id: Mapped[str] = mapped_column(ForeignKey("campuses.id"))  # ix_certificates_campus_order
     folio_pago: Mapped[str] = mapped_column(String(50), index=True)
     batch_id: Mapped[int] = mapped_column(LOTE_ID, ForeignKey("batches.numero_lote"), index=True)
-    folio_control: Mapped[str] = mapped_column(String(100), index=True)
+    folio_control: Mapped[str | None] = mapped_column(String(100), index=True)  # XSD: maxLength 100
     folio_digital: Mapped[str] = mapped_column(String(36), unique=True)
     curp: Mapped[str] = mapped_column(String(18), index=True)
-    nombre_completo: Mapped[str] = mapped_column(String(400))
-    carrera: Mapped[str] = mapped_column(String(300))
-    id_carrera: Mapped[str] = mapped_column(String(20))
-    clave_plan: Mapped[str] = mapped_column(String(50))
-    lugar_expedicion: Mapped[str] = mapped_column(String(100))
-    fecha_expedicion: Mapped[date] = mapped_column(index=True)
+    nombre_completo: Mapped[str] = mapped_column(Text)
+    carrera: Mapped[str] = mapped_column(Text)
+    id_carrera: Mapped[str] = mapped_column(Text)
+    clave_plan: Mapped[str] = mapped_column(Text)
+    lugar_expedicion: Mapped[str] = mapped_column(Text)
+    fecha_expedicion: Mapped[date]  # ix_certificates_fecha_expedicion_order
     fecha_carga: Mapped[datetime] = mapped_column(default=utcnow)
     estatus: Mapped[EstatusCertificado] = mapped_column(
-        str_enum(EstatusCertificado, "estatus_certificado"), default=EstatusCertificado.VIGENTE, index=True
-    )
+        str_enum(EstatusCertificado, "estatus_certificado"), default=EstatusCertificado.VIGENTE
+    )  # ix_certificates_estatus_order
     stamped_xml: Mapped[bytes] = mapped_column(LargeBinary)
 
     institution: Mapped[Institution] = relationship()
@@ -62,6 +111,25 @@ class Certificate(Base):
     cancellations: Mapped[list[CancellationRequest]] = relationship(
         back_populates="certificate", order_by="CancellationRequest.requested_at"
     )
+
+
+class CertificateCount(Base):
+    """How many certificates each (institution, campus, estatus) has: the exact ``totalRegistros``
+    of a query filtered only by those, without counting rows.
+
+    Kept by database triggers on ``certificates`` (insert, delete, and update of those three
+    columns; migration ``0005``), so every writer — the worker, bulk SQL, a hand-made fix — keeps
+    it right in the same transaction.  Rows with ``n = 0`` may remain.
+    """
+
+    __tablename__ = "certificate_counts"
+
+    institution_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    campus_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    estatus: Mapped[EstatusCertificado] = mapped_column(
+        str_enum(EstatusCertificado, "estatus_certificado"), primary_key=True
+    )
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class CancellationRequest(Base):

@@ -12,7 +12,9 @@ Database fixtures (use these in any test that needs the database):
   test would; it is closed afterwards.
 
 Password hashing uses a small scrypt cost in tests (``MEC_SCRYPT_N``, set below) so that logins
-stay fast; hashes record their own parameters, so verification is unaffected.
+stay fast; hashes record their own parameters, so verification is unaffected.  A cost below the
+production minimum is honoured only with ``MEC_SCRYPT_DEBIL=1`` (or ``MEC_AMBIENTE=pruebas``), also
+set below; subprocesses started by tests inherit both.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from sqlalchemy.orm import Session
 from mec_ws import db
 
 os.environ.setdefault("MEC_SCRYPT_N", "1024")
+os.environ.setdefault("MEC_SCRYPT_DEBIL", "1")
 
 PG_URL_ENV = "MEC_TEST_DATABASE_URL"
 

@@ -36,6 +36,7 @@ ADMIN_COMMANDS = (
     "list-institutions",
     "list-folios",
     "pruebas",
+    "lotes-fallidos",
 )
 
 
@@ -84,7 +85,7 @@ def test_help_everywhere(command: str, capsys: pytest.CaptureFixture[str]) -> No
     with pytest.raises(SystemExit) as exit_:
         main(["admin", command, "--help"])
     assert exit_.value.code == 0
-    assert "usage: mec-ws admin " + command in capsys.readouterr().out
+    assert "uso: mec-ws admin " + command in capsys.readouterr().out
 
 
 def test_admin_without_subcommand_lists_them_all(capsys: pytest.CaptureFixture[str]) -> None:
@@ -313,6 +314,36 @@ def test_cancellation_review(cli: Cli, engine_: Engine) -> None:
         assert reqs["A-3"].estatus is EstatusCancelacion.PENDIENTE
     code, _, err = cli("admin", "cancellations", "--approve", "A-1")
     assert code == 2 and "no hay una solicitud" in err
+
+
+def test_cancellation_review_by_folio_digital(cli: Cli, engine_: Engine) -> None:
+    """A certificate without folioControl is listed and decided by its folio digital."""
+    now = datetime.now(UTC)
+    with session_of(engine_) as s:
+        rows.institution(s)
+        b = rows.batch(s, rows.folio(s))
+        cert = rows.certificate(s, b, folio_control=None)
+        cert.estatus = EstatusCertificado.CANCELACION_SOLICITADA
+        s.add(
+            CancellationRequest(
+                certificate_id=cert.id,
+                motivo="C1",
+                requested_by="valle",
+                requested_at=now,
+                effective_at=now + timedelta(hours=48),
+            )
+        )
+        s.commit()
+        digital = cert.folio_digital
+    code, out, _ = cli("admin", "cancellations")
+    assert code == 0 and "(sin folio de control)" in out and digital in out and "None" not in out
+    code, _, err = cli("admin", "cancellations", "--approve", digital)  # not a folio de control
+    assert code == 2 and "no hay una solicitud" in err
+    code, out, err = cli("admin", "cancellations", "--approve", digital, "--folio-digital")
+    assert code == 0, err
+    assert digital in out and "CANCELADO" in out
+    with session_of(engine_) as s:
+        assert s.scalars(select(Certificate)).one().estatus is EstatusCertificado.CANCELADO
 
 
 def test_unlock_user(cli: Cli, engine_: Engine) -> None:

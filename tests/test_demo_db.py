@@ -13,8 +13,9 @@ from sqlalchemy import Engine, func, select
 from mec_ws import db
 from mec_ws.batches.signer import load_sep_signer
 from mec_ws.config import Settings
-from mec_ws.errors import Autenticacion
+from mec_ws.errors import Autenticacion, ConfigurationError, PruebasIncompletas
 from mec_ws.services import auth
+from mec_ws.services.app import MecApp
 from mec_ws.services.registry_source import context_for
 from mec_ws.testdata.demo import DemoFiles, write_demo
 from mec_ws.testdata.demo_db import CREDENTIALS_FILE, DEMO_FOLIOS, load_demo
@@ -85,10 +86,11 @@ def test_loading_twice_keeps_one_of_everything_and_new_passwords(
         auth.authenticate(s, second.usuario, second.password, now=now)
 
 
-def test_a_new_demo_pki_replaces_officer_and_stamp_key(tmp_path: Path):
+@pytest.mark.usefixtures("engine")  # the test database, migrated (PostgreSQL is never migrated implicitly)
+def test_a_new_demo_pki_replaces_officer_and_stamp_key(database_url: str, tmp_path: Path):
     """Files from another `mec-ws demo` run (another process, another PKI) are registered too."""
     data = tmp_path / "data"
-    url = f"sqlite:///{data / 'mec.sqlite3'}"
+    url = database_url
     env = {"MEC_DATA_DIR": str(data), "MEC_DATABASE_URL": url, "PATH": "/usr/bin:/bin"}
     for name in ("a", "b"):
         done = subprocess.run(
@@ -129,3 +131,50 @@ def test_sin_base_leaves_the_database_alone(tmp_path: Path):
     assert not data.exists()
     assert not (tmp_path / "d" / CREDENTIALS_FILE).exists()
     assert (tmp_path / "d" / "individual" / "certificado-11.xml").is_file()
+
+
+def test_the_demo_is_a_test_environment_where_concluye_pruebas_answers(
+    files: DemoFiles, database_url: str, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """`mec-ws demo && mec-ws serve`: the served settings are ``pruebas``, so concluyePruebas is
+    judged (PruebasIncompletas: nothing accepted yet) instead of refused as in production."""
+    data = tmp_path / "data"
+    creds = load_demo(_settings(database_url, data), files)
+    assert creds.ambiente == "pruebas" and creds.ambiente_path == data / "ambiente"
+    assert "Ambiente: pruebas" in creds.describe()
+    monkeypatch.delenv("MEC_AMBIENTE", raising=False)
+    monkeypatch.setenv("MEC_DATA_DIR", str(data))
+    monkeypatch.setenv("MEC_DATABASE_URL", database_url)
+    served = Settings.from_env()  # what `mec-ws serve` reads
+    assert served.pruebas
+    served_engine = db.make_engine(served.database_url)
+    try:
+        app = MecApp(served, db.session_factory(served_engine))
+        who = app.authenticate(creds.usuario, creds.password)
+        with pytest.raises(PruebasIncompletas):
+            app.concluye_pruebas(who)
+    finally:
+        served_engine.dispose()
+    # MEC_AMBIENTE still wins, and an explicit mapping is the whole configuration
+    monkeypatch.setenv("MEC_AMBIENTE", "produccion")
+    assert not Settings.from_env().pruebas
+    assert not _settings(database_url, data).pruebas
+
+
+def test_the_demo_keeps_an_ambiente_file_it_did_not_write(
+    files: DemoFiles, database_url: str, engine: Engine, tmp_path: Path
+):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "ambiente").write_text("produccion\n", encoding="utf-8")
+    creds = load_demo(_settings(database_url, data), files)
+    assert creds.ambiente == "produccion"
+    assert (data / "ambiente").read_text(encoding="utf-8") == "produccion\n"
+
+
+def test_a_bad_ambiente_file_is_one_spanish_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    (tmp_path / "ambiente").write_text("# comentario\nstaging\n", encoding="utf-8")
+    monkeypatch.delenv("MEC_AMBIENTE", raising=False)
+    monkeypatch.setenv("MEC_DATA_DIR", str(tmp_path))
+    with pytest.raises(ConfigurationError, match=r"ambiente debe ser 'produccion' o 'pruebas'.*staging"):
+        Settings.from_env()

@@ -42,7 +42,11 @@ def free_port() -> int:
 
 
 def service_env(database_url: str, data_dir: Path, port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEC_") or k == "MEC_SCRYPT_N"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("MEC_") or k in ("MEC_SCRYPT_N", "MEC_SCRYPT_DEBIL")
+    }
     env.update(
         MEC_DATABASE_URL=database_url,
         MEC_DATA_DIR=str(data_dir),
@@ -230,10 +234,11 @@ def test_journey_against_a_real_server(database_url: str, tmp_path: Path):
     assert "VÁLIDO" in verify.stdout and "NO VÁLIDO" not in verify.stdout
 
 
-def test_a_fault_is_printed_readably(tmp_path: Path):
+@pytest.mark.usefixtures("engine")  # the test database, migrated (PostgreSQL is never migrated implicitly)
+def test_a_fault_is_printed_readably(database_url: str, tmp_path: Path):
     """The examples turn an errorMec fault into one line and exit status 2 (no traceback)."""
     port = free_port()
-    env = service_env(f"sqlite:///{tmp_path / 'data' / 'mec.sqlite3'}", tmp_path / "data", port)
+    env = service_env(database_url, tmp_path / "data", port)
     demo = run([*MEC_WS, "demo", "--dir", tmp_path / "demo"], env, tmp_path)
     assert demo.returncode == 0, demo.stderr
     with serving(env, tmp_path, port):

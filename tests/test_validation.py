@@ -35,6 +35,7 @@ REGISTRY_CHECKS = {
     "FOLIO_CONTROL_REGISTRADO",
     "CERTIFICADO_NO_CONFIABLE",
     "RESPONSABLE_NO_REGISTRADO",
+    "CARGO_NO_COINCIDE",
 }
 
 
@@ -208,3 +209,65 @@ def test_sample_upload_as_one_set(scenario, ctx):
         else:
             assert errors == {result.name.removeprefix("roto_").removesuffix(".xml").upper()}
     assert len(results) == 3 + len(BROKEN_VARIANTS)
+
+
+# --- files of public generators: empty placeholders, no folioControl ------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"placeholders": True}, {"folio_control": None}, {"placeholders": True, "folio_control": None}],
+    ids=["placeholders", "sin-folio", "ambos"],
+)
+def test_generator_variants_pass_with_full_context(scenario, kwargs):
+    data = signed_certificate(scenario, 5, **kwargs)
+    for context in (make_context(scenario), broken_context(scenario)):
+        result = validate_file("g.xml", data, context)
+        assert result.findings == (), result.findings
+        assert result.sello_variant == 33
+    if kwargs.get("placeholders"):
+        assert data.rstrip().endswith(b"<Dreoe/><SepIpes/></Dec>")
+    if "folio_control" in kwargs:
+        assert b"folioControl" not in data
+        assert validate_file("g.xml", data, make_context(scenario)).folio_control is None
+
+
+def _placeholder_variant(scenario, change) -> bytes:
+    from lxml import etree
+
+    from mec_ws.certificate.document import q
+    from mec_ws.testdata.factory import seal
+
+    root = scenario.certificate(6, placeholders=True)
+    change(root, root.find(q("Dreoe")))
+    return etree.tostring(seal(root), xml_declaration=True, encoding="UTF-8")
+
+
+def test_dreoe_with_an_attribute_is_rejected_with_its_code(scenario, ctx):
+    data = _placeholder_variant(scenario, lambda root, dreoe: dreoe.set("selloDreoe", "QUJD"))
+    result = validate_file("d.xml", data, ctx)
+    assert [(f.code, f.location) for f in result.errors] == [("NODOS_SEP_PRESENTES", "Dec/Dreoe")]
+
+
+def test_misplaced_or_repeated_placeholder_fails_the_xsd(scenario, ctx):
+    from lxml import etree
+
+    from mec_ws.certificate.document import q
+
+    def first(root, dreoe):
+        root.remove(dreoe)
+        root.insert(0, dreoe)
+
+    def twice(root, dreoe):
+        dreoe.addnext(etree.Element(q("Dreoe")))
+
+    for change in (first, twice):
+        result = validate_file("m.xml", _placeholder_variant(scenario, change), ctx)
+        assert [f.code for f in result.errors] == ["XSD_INVALIDO"], result.errors
+
+
+def test_files_without_folio_are_never_duplicates(scenario, ctx):
+    files = [(f"{n}.xml", signed_certificate(scenario, n, folio_control=None)) for n in range(3)]
+    results = validate_many(files, ctx)
+    assert all(r.ok for r in results), [r.errors for r in results]
+    assert [r.folio_control for r in results] == [None, None, None]

@@ -31,6 +31,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from mec_ws.batches import attempts
+from mec_ws.batches.intake import count_message
 from mec_ws.batches.signer import load_sep_signer
 from mec_ws.batches.storage import BatchStorage
 from mec_ws.batches.zipread import UploadLimits, UploadScan, iter_upload
@@ -39,10 +41,10 @@ from mec_ws.certificate.reader import read_xml
 from mec_ws.certificate.stamp import SepSigner, stamp
 from mec_ws.config import Settings
 from mec_ws.findings import Finding, Status
-from mec_ws.services.dto import EstatusArchivo, EstatusFolio, EstatusLote
-from mec_ws.services.registry_source import context_for
+from mec_ws.registry_source import context_for
 from mec_ws.validation import FileResult, iter_validate
-from models import MAX_ATTEMPTS, Batch, BatchFile, Certificate, FolioPago
+from models import Batch, BatchFile, Certificate, FolioPago
+from models.enums import EstatusArchivo, EstatusLote
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +108,7 @@ class _Stamped:
     """A certificate ready to insert; its stamped XML is in the spool at ``offset``."""
 
     ordinal: int
-    folio_control: str
+    folio_control: str | None  # None (stored NULL) when the certificate has no folioControl
     folio_digital: str
     campus_id: str
     curp: str
@@ -177,11 +179,10 @@ def _validate_all(
         progress(ordinal, known, f"En proceso: {ordinal} de {known} archivos revisados.")
     upload_findings = list(scan.findings)
     if not upload_findings and len(outcomes) != info.cantidad:
-        upload_findings.append(
+        upload_findings.append(  # the upload refuses this already (CantidadNoCoincide)
             Finding(
                 "CANTIDAD_NO_COINCIDE",
-                f"La carga contiene {len(outcomes)} certificado(s) y el folio de pago «{info.folio}» "
-                f"ampara {info.cantidad}.",
+                count_message(len(outcomes), info.folio, info.cantidad),
                 info.nombre_archivo,
             )
         )
@@ -216,7 +217,7 @@ def _stamp_all(
         stamped.append(
             _Stamped(
                 ordinal=outcome.ordinal,
-                folio_control=_text(doc.folio_control),
+                folio_control=_text(doc.folio_control) or None,
                 folio_digital=result.folio_digital,
                 campus_id=_text(doc.ipes.get("idCampus")),
                 curp=_text(doc.alumno.get("curp")),
@@ -289,9 +290,8 @@ def _reject(
     for row in _file_rows(outcomes, upload_findings, info.nombre_archivo):
         row.batch_id = batch.numero_lote
         session.add(row)
-    folio.intentos_usados = min(MAX_ATTEMPTS, folio.intentos_usados + 1)
-    folio.estatus = EstatusFolio.AGOTADO if folio.intentos_usados >= MAX_ATTEMPTS else EstatusFolio.DISPONIBLE
-    left = MAX_ATTEMPTS - folio.intentos_usados
+    batch.estatus = EstatusLote.RECHAZADO
+    left = attempts.settle(session, folio).left  # the one count (intentos_usados, AGOTADO)
     causes = [f"{with_errors} de {len(outcomes)} archivo(s) con errores"] if with_errors else []
     causes += [f.message for f in upload_findings]
     tail = (
@@ -362,7 +362,7 @@ def _accept(
     batch.mensaje = mensaje
     batch.claimed_by = None
     batch.claim_expires_at = None
-    folio.estatus = EstatusFolio.ACEPTADO
+    attempts.settle(session, folio)  # ACEPTADO, and the judged batch counted
     session.commit()
     return BatchOutcome(info.numero_lote, True, len(outcomes), 0, (), mensaje)
 

@@ -5,8 +5,12 @@ the columns ``ARCHIVO, ESTATUS, FOLIO CONTROL, CODIGO, DESCRIPCION``: one row pe
 row for each correct file without findings.  ``ESTATUS`` is the file's (``CORRECTO`` /
 ``CON_ERRORES``); a finding that is not an error (a warning, an omitted check) says so in its
 description, and the description ends with where the finding is.  The stamped certificates go in
-``certificados/`` under the names they had in the upload.  The ZIP is built in a
-``SpooledTemporaryFile`` (memory up to a few MB, then disk).
+``certificados/`` under the names they had in the upload.  Every cell goes through the export's
+spreadsheet-formula guard (:func:`mec_ws.reports.export.spreadsheet_safe`): file names and folios
+come from the uploader.  The ZIP is built in a ``SpooledTemporaryFile`` (memory up to
+``SPOOL_MAX``, then disk), each member written through as it comes (the CSV row by row, the
+certificates one at a time), so building it holds no more than one certificate and the compressor's
+window whatever the batch's size.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO, Any
 
-from mec_ws.services.dto import EstatusArchivo
+from mec_ws.reports.export import spreadsheet_safe
+from models.enums import EstatusArchivo
 
 CSV_NAME = "resultado.csv"
 CERTS_DIR = "certificados"
@@ -63,12 +68,24 @@ def csv_rows(files: Iterable[ResultFile]) -> Iterable[tuple[str, str, str, str, 
             yield f.nombre, str(f.estatus), folio, str(finding.get("codigo", "")), _describe(finding)
 
 
+def write_result_csv(files: Iterable[ResultFile], out: IO[bytes]) -> None:
+    """``resultado.csv`` (BOM, header, rows) written to ``out`` row by row."""
+    out.write("\ufeff".encode())
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    try:
+        writer = csv.writer(text, lineterminator="\r\n")
+        writer.writerow(COLUMNS)
+        writer.writerows(tuple(spreadsheet_safe(cell) for cell in row) for row in csv_rows(files))
+        text.flush()
+    finally:
+        text.detach()  # leave ``out`` open for the caller
+
+
 def result_csv(files: Iterable[ResultFile]) -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    writer.writerows(csv_rows(files))
-    return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
+    """``resultado.csv`` as bytes (small results and tests; the ZIP streams it instead)."""
+    out = io.BytesIO()
+    write_result_csv(files, out)
+    return out.getvalue()
 
 
 def safe_member_name(name: str) -> str:
@@ -81,7 +98,8 @@ def build_result_zip(files: Iterable[ResultFile], stamped: Iterable[tuple[str, b
     """The result ZIP, positioned at 0; ``stamped`` is ``(member name, stamped XML)`` pairs."""
     spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX)  # noqa: SIM115 - returned
     with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(CSV_NAME, result_csv(files))
+        with zf.open(CSV_NAME, "w") as member:
+            write_result_csv(files, member)
         used: set[str] = set()
         for name, xml in stamped:
             member = safe_member_name(name)

@@ -5,6 +5,10 @@ renamed into place (atomic on POSIX) and the directory ``fsync``'d, so that once
 returns, the bytes survive a crash or power loss.  The path is derived from the SHA-256 of the
 content (``lotes/ab/abcdef….bin``): the same bytes are stored once, whichever batch refers to them,
 and a file left behind by a request that failed after writing is simply reused by the retry.
+
+A process killed while writing leaves its temporary ``.tmp-*.part`` file behind;
+:meth:`BatchStorage.remove_orphans` deletes those older than :data:`ORPHAN_AGE` (``serve`` and
+``worker`` call it at start; an upload in progress is never that old).
 """
 
 from __future__ import annotations
@@ -13,10 +17,13 @@ import contextlib
 import hashlib
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 UPLOADS_DIR = "lotes"
+ORPHAN_AGE = 6 * 3600
+"""Seconds after which a temporary ``.part`` file is an orphan (a 100 MB upload takes seconds)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +83,21 @@ class BatchStorage:
             raise
         _fsync_dir(target.parent)
         return StoredUpload(relative, digest, len(data))
+
+    def remove_orphans(self, older_than: float = ORPHAN_AGE) -> int:
+        """Delete the temporary files of interrupted writes older than ``older_than`` seconds;
+        how many were deleted."""
+        root = self.data_dir / UPLOADS_DIR
+        if not root.is_dir():
+            return 0
+        cutoff = time.time() - older_than
+        removed = 0
+        for part in root.glob("*/.tmp-*.part"):
+            with contextlib.suppress(FileNotFoundError):
+                if part.is_file() and part.stat().st_mtime < cutoff:
+                    part.unlink()
+                    removed += 1
+        return removed
 
     def read(self, relative_path: str) -> bytes:
         return self.path(relative_path).read_bytes()

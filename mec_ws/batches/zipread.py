@@ -28,10 +28,18 @@ Decisions (documented here, tested in ``tests/batches/test_zipread.py``):
 - ``ZIP_DEMASIADAS_ENTRADAS``, a corrupt central directory, a declared total above
   ``max_total_uncompressed`` and an upload above ``max_upload_bytes`` reject the whole upload:
   no entry is yielded.  ``ZIP_VACIO`` is recorded when no entry could be a certificate.
+- Entries are read by their own central-directory record (never looked up again by name), so of
+  two entries with one name the second (e.g. an encrypted one) is never read in place of the first.
+
+This is the one reader of a package: the upload (:mod:`mec_ws.batches.intake`, which turns every
+finding into a fault before a batch exists), the worker's pass 1, ``validaCertificados`` and
+``mec-ws validate`` all scan with :func:`iter_upload`, so they agree.  The source is a file path
+(the worker, the CLI) or the bytes already in memory (the upload; read through a zero-copy view).
 """
 
 from __future__ import annotations
 
+import io
 import re
 import unicodedata
 import zipfile
@@ -102,6 +110,8 @@ def detect_kind(head: bytes) -> UploadKind:
 
 
 def _mb(n: int) -> str:
+    if n >= MiB and n % MiB == 0:
+        return f"{n // MiB:,} MB"
     return f"{n:,} bytes"
 
 
@@ -125,15 +135,26 @@ def _is_archive(head: bytes) -> bool:
 class UploadScan:
     """The upload's findings and, through :meth:`entries`, its certificate files one by one."""
 
-    def __init__(self, path: Path, limits: UploadLimits, kind: UploadKind, name: str) -> None:
-        self.path = path
+    def __init__(self, source: Path | bytes, limits: UploadLimits, kind: UploadKind, name: str) -> None:
+        self.source = source
         self.limits = limits
         self.kind = kind
         self.name = name
         self._findings: list[Finding] = []
         self._entry_count = 0
         self._rejected = False
-        self._readable: list[str] = []  # ZIP entry names (orig_filename) that entries() will read
+        self._readable: list[int] = []  # indexes in the ZIP's infolist() that entries() will read
+
+    def _open(self) -> BinaryIO:
+        """A fresh binary stream over the source (the bytes are not copied)."""
+        if isinstance(self.source, bytes):
+            return io.BytesIO(self.source)
+        return self.source.open("rb")
+
+    def _size(self) -> int:
+        if isinstance(self.source, bytes):
+            return len(self.source)
+        return self.source.stat().st_size
 
     # --- public view ---------------------------------------------------------------------------
 
@@ -177,7 +198,7 @@ class UploadScan:
         self._readable.clear()
 
     def _scan(self) -> None:
-        size = self.path.stat().st_size
+        size = self._size()
         if self.kind == "unknown":
             detail = "está vacío" if size == 0 else "no es un XML ni un ZIP"
             self._reject("XML_MAL_FORMADO", f"El archivo cargado {detail}.")
@@ -197,13 +218,20 @@ class UploadScan:
                     f"El XML mide {_mb(size)}; el máximo permitido es {_mb(self.limits.max_xml_bytes)}.",
                 )
                 return
-            self._readable.append(self.name)
+            self._readable.append(0)
             return
         self._scan_zip()
 
+    def consume(self) -> tuple[Finding, ...]:
+        """Read every entry once, one at a time, discarding the bytes, and return all findings
+        (those of the scan and those only found on reading: forged sizes, CRC mismatches)."""
+        for _ in self.entries():
+            pass
+        return self.findings
+
     def _scan_zip(self) -> None:
         try:
-            with zipfile.ZipFile(self.path) as zf:
+            with self._open() as fh, zipfile.ZipFile(fh) as zf:
                 infos = zf.infolist()
                 self._entry_count = len(infos)
                 if not infos:
@@ -225,10 +253,10 @@ class UploadScan:
                     )
                     return
                 seen: dict[str, str] = {}
-                for info in infos:
+                for index, info in enumerate(infos):
                     problem = self._entry_problem(zf, info, seen)
                     if problem is None:
-                        self._readable.append(info.orig_filename)
+                        self._readable.append(index)
                     else:
                         self._add(problem[0], problem[1], info.orig_filename)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
@@ -292,7 +320,15 @@ class UploadScan:
         try:
             with zf.open(info) as stream:
                 head = _read_capped(stream, _SNIFF)
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, zlib.error) as exc:
+        except (
+            zipfile.BadZipFile,
+            EOFError,
+            OSError,
+            ValueError,
+            NotImplementedError,
+            RuntimeError,
+            zlib.error,
+        ) as exc:
             return "ZIP_INVALIDO", f"'{raw}' está dañado o usa un formato no soportado ({exc})."
         if _is_archive(head):
             return "ZIP_ANIDADO", f"'{raw}' es en realidad un archivo comprimido; no se permiten."
@@ -302,7 +338,7 @@ class UploadScan:
 
     def _xml_entry(self) -> Iterator[tuple[str, bytes]]:
         cap = self.limits.max_xml_bytes
-        with self.path.open("rb") as fh:
+        with self._open() as fh:
             data = _read_capped(fh, cap + 1)
         if len(data) > cap:  # the file grew since the scan
             self._add("XML_DEMASIADO_GRANDE", f"El XML excede el máximo permitido de {_mb(cap)}.")
@@ -312,8 +348,11 @@ class UploadScan:
     def _zip_entries(self) -> Iterator[tuple[str, bytes]]:
         cap = self.limits.max_xml_bytes
         budget = self.limits.max_total_uncompressed
-        with zipfile.ZipFile(self.path) as zf:
-            for name in list(self._readable):
+        with self._open() as fh, zipfile.ZipFile(fh) as zf:
+            infos = zf.infolist()
+            for index in list(self._readable):
+                info = infos[index]
+                name = info.orig_filename
                 if budget <= 0:
                     self._add(
                         "ZIP_COMPRESION_EXCESIVA",
@@ -322,7 +361,6 @@ class UploadScan:
                         name,
                     )
                     return
-                info = zf.getinfo(name)
                 try:
                     with zf.open(info) as stream:
                         data = _read_capped(stream, min(cap, budget) + 1)
@@ -332,6 +370,7 @@ class UploadScan:
                     OSError,
                     ValueError,
                     NotImplementedError,
+                    RuntimeError,
                     zlib.error,
                 ) as exc:
                     self._add("ZIP_INVALIDO", f"'{name}' está dañado y no se pudo leer ({exc}).", name)
@@ -355,15 +394,24 @@ class UploadScan:
                 yield name, data
 
 
-def iter_upload(path: Path, limits: UploadLimits | None = None, *, name: str | None = None) -> UploadScan:
-    """Scan the upload at ``path`` (kind decided by its first bytes) and return its :class:`UploadScan`.
+def iter_upload(
+    source: Path | bytes, limits: UploadLimits | None = None, *, name: str | None = None
+) -> UploadScan:
+    """Scan the upload (a file path, or bytes already in memory; kind decided by its first bytes)
+    and return its :class:`UploadScan`.
 
     ``name`` is what a single-XML upload's one entry is called (the client's ``nombreArchivo``);
-    it defaults to the file name and is also the location of whole-upload findings.
+    it defaults to the file name (``carga`` for bytes) and is also the location of whole-upload
+    findings.
     """
     limits = limits or UploadLimits()
-    with path.open("rb") as fh:
-        head = fh.read(HEAD_BYTES)
-    scan = UploadScan(path, limits, detect_kind(head), name or path.name)
+    if isinstance(source, bytes):
+        head = source[:HEAD_BYTES]
+        default = "carga"
+    else:
+        with source.open("rb") as fh:
+            head = fh.read(HEAD_BYTES)
+        default = source.name
+    scan = UploadScan(source, limits, detect_kind(head), name or default)
     scan._scan()
     return scan

@@ -28,6 +28,7 @@ class Node:
     path: str
     attrs: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     present: bool = True
+    placeholder: bool = False  # an empty <Dreoe/> / <SepIpes/> (see :func:`is_placeholder`)
 
     def get(self, name: str) -> str | None:
         return self.attrs.get(name)
@@ -36,11 +37,25 @@ class Node:
         return f"{self.path}/@{name}" if name else self.path
 
 
+SEP_NODES: tuple[str, ...] = ("Dreoe", "SepIpes")
+
+
+def is_placeholder(el: etree._Element) -> bool:
+    """An empty SEP node as public generators emit it (``<Dreoe/>``): no attribute, no child of
+    any kind (element, comment, processing instruction), no text but whitespace."""
+    return not el.attrib and len(el) == 0 and not (el.text or "").strip()
+
+
+def sep_placeholders(root: etree._Element) -> list[etree._Element]:
+    """The empty ``Dreoe``/``SepIpes`` placeholders directly below ``Dec`` (the stamp replaces them)."""
+    return [el for el in root if el.tag in (q("Dreoe"), q("SepIpes")) and is_placeholder(el)]
+
+
 def _node(parent: etree._Element | None, local: str, path: str) -> Node:
     el = parent.find(q(local)) if parent is not None else None
     if el is None:
         return Node(path=path, present=False)
-    return Node(path=path, attrs=MappingProxyType(dict(el.attrib)))
+    return Node(path=path, attrs=MappingProxyType(dict(el.attrib)), placeholder=is_placeholder(el))
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +80,8 @@ class DecDocument:
 
     @property
     def is_stamped(self) -> bool:
-        return self.dreoe.present or self.sep_ipes.present
+        """A ``Dreoe`` or ``SepIpes`` with content (empty placeholders do not count)."""
+        return any(n.present and not n.placeholder for n in (self.dreoe, self.sep_ipes))
 
     @classmethod
     def from_tree(cls, tree: etree._ElementTree | etree._Element) -> DecDocument:

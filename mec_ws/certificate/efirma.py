@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -139,18 +139,26 @@ def chains_to(
     trusted: Sequence[x509.Certificate],
     *,
     intermediates: Sequence[x509.Certificate] = (),
+    at: datetime | None = None,
 ) -> bool:
-    """True when ``cert`` was issued by a trusted CA.
+    """True when ``cert`` was issued by a trusted CA that is within its own validity period.
 
     Every certificate in ``trusted`` is a trust anchor (root or intermediate alike: an
     intermediate placed in the trusted set is trusted directly).  ``intermediates`` are
     untrusted CA certificates that may bridge one level: cert <- intermediate <- trusted CA.
-    Issuers must carry basicConstraints CA=True (and keyCertSign when keyUsage is present).
-    Validity periods are not judged here (the firma rules check the officer's dates).
+    Issuers must carry basicConstraints CA=True (and keyCertSign when keyUsage is present) and be
+    valid at ``at`` (timezone-aware; by default now): an expired or not-yet-valid CA vouches for
+    nothing.  The validity of ``cert`` itself is not judged here (the firma rules check the
+    officer's dates, with their own finding).
     """
-    if any(_issued_by(cert, ca) for ca in trusted):
+    when = datetime.now(UTC) if at is None else at
+    live_trusted = [ca for ca in trusted if valid_at(ca, when)]
+    if any(_issued_by(cert, ca) for ca in live_trusted):
         return True
-    return any(_issued_by(cert, mid) and any(_issued_by(mid, ca) for ca in trusted) for mid in intermediates)
+    return any(
+        valid_at(mid, when) and _issued_by(cert, mid) and any(_issued_by(mid, ca) for ca in live_trusted)
+        for mid in intermediates
+    )
 
 
 def load_private_key(data: bytes, password: bytes | None = None) -> rsa.RSAPrivateKey:

@@ -1,9 +1,10 @@
 """XSD validation of the certificate: the upload form and the SEP-stamped form.
 
-``xsd/dec-3.0.xsd`` is what an institution uploads (no ``Dreoe``/``SepIpes``; ``folioControl``
-required); ``xsd/dec-3.0-sellado.xsd`` is the stamped file the SEP returns.  Both are published
-for download (:func:`xsd_bytes`).  The XSDs type the values (dates, decimals, entity keys,
-18-character CURPs); finer judgements (CURP check digit, catalogs, totals) are rules.
+``xsd/dec-3.0.xsd`` is what an institution uploads (no ``Dreoe``/``SepIpes``, or only their empty
+placeholders at the end; ``folioControl`` optional, as in the SEP's XSD);
+``xsd/dec-3.0-sellado.xsd`` is the stamped file the SEP returns.  Both are published for download
+(:func:`xsd_bytes`).  The XSDs type the values (dates, decimals, entity keys, 18-character CURPs);
+finer judgements (CURP check digit, catalogs, totals) are rules.
 
 lxml ``XMLSchema`` objects keep their ``error_log`` on the object, so one validator shared by
 threads would mix errors of concurrent runs: each thread compiles its own (once).

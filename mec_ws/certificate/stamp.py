@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 
 from mec_ws.certificate.cadena import cadena_dreoe, cadena_sepipes
-from mec_ws.certificate.document import q
+from mec_ws.certificate.document import is_placeholder, q
 from mec_ws.certificate.efirma import certificate_from_base64, certificate_number
 from mec_ws.certificate.reader import read_xml
 from mec_ws.certificate.schema import validate_stamped
@@ -65,6 +65,29 @@ def _serialize(root: etree._Element) -> bytes:
     return etree.tostring(target, xml_declaration=True, encoding="UTF-8")
 
 
+def _place(
+    root: etree._Element,
+    tag: str,
+    placeholder: etree._Element | None,
+    *,
+    before: etree._Element | None = None,
+    after: etree._Element | None = None,
+) -> etree._Element:
+    """A new empty ``tag`` element: in ``placeholder``'s stead, else before ``before`` / after
+    ``after``, else at the end of ``root``."""
+    node = etree.Element(tag, nsmap=root.nsmap)
+    if placeholder is not None:
+        node.tail = placeholder.tail
+        root.replace(placeholder, node)
+    elif before is not None:
+        before.addprevious(node)
+    elif after is not None and after.getnext() is not None:
+        after.addnext(node)
+    else:
+        root.append(node)
+    return node
+
+
 def stamp(
     root: etree._Element,
     signer: SepSigner,
@@ -72,12 +95,17 @@ def stamp(
     now: datetime | None = None,
     folio_digital: str | None = None,
 ) -> StampResult:
-    """Append ``Dreoe`` then ``SepIpes`` to ``root`` (in place) and return the stamped bytes.
+    """Add ``Dreoe`` then ``SepIpes`` to ``root`` (in place) and return the stamped bytes.
 
-    ``root`` must be an accepted upload: it has a ``sello`` and no SEP nodes yet.
+    ``root`` must be an accepted upload: it has a ``sello`` and no SEP nodes yet, or only the empty
+    placeholders ``<Dreoe/>`` ``<SepIpes/>`` at its end, which the filled nodes replace (in their
+    place, keeping the surrounding whitespace): the result never has two of either.
     """
-    if root.find(q("Dreoe")) is not None or root.find(q("SepIpes")) is not None:
+    sep_nodes = [el for el in root if el.tag in (q("Dreoe"), q("SepIpes"))]
+    if any(not is_placeholder(el) for el in sep_nodes):
         raise ValueError("El certificado ya tiene los nodos Dreoe o SepIpes.")
+    if len(sep_nodes) != len({el.tag for el in sep_nodes}):
+        raise ValueError("El certificado repite el marcador Dreoe o SepIpes.")
     sello_dec = root.get("sello")
     if not sello_dec:
         raise ValueError("El certificado no tiene sello; no se puede sellar.")
@@ -86,7 +114,8 @@ def stamp(
     folio = folio_digital or str(uuid.uuid4())
     numero = certificate_number(signer.certificate)
 
-    dreoe = etree.SubElement(root, q("Dreoe"))
+    placeholder = {el.tag: el for el in sep_nodes}
+    dreoe = _place(root, q("Dreoe"), placeholder.get(q("Dreoe")), before=placeholder.get(q("SepIpes")))
     dreoe.set("fechaDreoe", fecha)
     dreoe.set("selloDec", sello_dec)
     dreoe.set("noCertificadoDreoe", numero)
@@ -96,7 +125,7 @@ def stamp(
     dreoe.set("cargo", signer.cargo)
     dreoe.set("selloDreoe", sign(cadena_dreoe(dreoe), signer.key))
 
-    sepipes = etree.SubElement(root, q("SepIpes"))
+    sepipes = _place(root, q("SepIpes"), placeholder.get(q("SepIpes")), after=dreoe)
     sepipes.set("version", SEP_IPES_VERSION)
     sepipes.set("folioDigital", folio)
     sepipes.set("fechaSepIpes", fecha)
@@ -147,7 +176,7 @@ def verify_stamped(data: bytes, sep_certificate: x509.Certificate) -> StampVerif
 
     dreoe = root.find(q("Dreoe"))
     sepipes = root.find(q("SepIpes"))
-    if dreoe is None or sepipes is None:
+    if dreoe is None or sepipes is None or is_placeholder(dreoe) or is_placeholder(sepipes):
         problems.append("El archivo no tiene los nodos Dreoe y SepIpes: no está sellado por la SEP.")
         return StampVerification(ok=False, problems=tuple(problems), sello_variant=variant)
 

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from mec_ws import __version__
+from mec_ws.cli.parser import VERSION_HELP, SpanishArgumentParser
 from mec_ws.errors import MecError
 
 # Modules that contribute subcommands, in the order --help lists them.
@@ -26,11 +30,11 @@ COMMAND_MODULES = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = SpanishArgumentParser(
         prog="mec-ws",
         description="Módulo Electrónico de Certificación (MEC): servicio SOAP y herramientas.",
     )
-    parser.add_argument("--version", action="version", version=f"mec-ws {__version__}")
+    parser.add_argument("--version", action="version", version=f"mec-ws {__version__}", help=VERSION_HELP)
     sub = parser.add_subparsers(dest="comando", metavar="COMANDO", title="comandos")
     for name in COMMAND_MODULES:
         try:
@@ -53,6 +57,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except MecError as exc:
         print(f"error [{exc.codigo}]: {exc.mensaje}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as exc:  # a database failure no command anticipated: still one line
+        from mec_ws.db import explain
+
+        url = os.environ.get("MEC_DATABASE_URL") or "sqlite:///mec-data/mec.sqlite3"
+        print(f"error [BaseDatos]: {explain(exc, url)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -29,10 +28,13 @@ from sqlalchemy.orm import Session
 
 from mec_ws import catalogs, db
 from mec_ws.certificate import efirma
+from mec_ws.cli.parser import hidden_alias
 from mec_ws.config import Settings
 from mec_ws.errors import MecError
 from mec_ws.services import auth, cancellation, registry_admin
+from mec_ws.services.attempts import attempts_of
 from mec_ws.services.registry_admin import AdminError
+from mec_ws.times import local_text
 from models import (
     Campus,
     FolioPago,
@@ -42,7 +44,6 @@ from models import (
     TrustedCA,
 )
 
-MEXICO_CITY = ZoneInfo("America/Mexico_City")
 KEYS_DIR = "keys"
 
 
@@ -76,7 +77,7 @@ def _now() -> datetime:
 
 
 def _local(when: datetime | None) -> str:
-    return "-" if when is None else when.astimezone(MEXICO_CITY).strftime("%Y-%m-%d %H:%M")
+    return "-" if when is None else local_text(when)
 
 
 def _read_file(path: str) -> bytes:
@@ -158,7 +159,7 @@ def cmd_add_officer(args: argparse.Namespace) -> int:
         if dup is not None:
             raise AdminError(f"el certificado {number} ya está registrado para el campus {campus.id}.")
         trusted = [x509.load_der_x509_certificate(der) for der in s.scalars(select(TrustedCA.der)).all()]
-        if not efirma.chains_to(cert, trusted):
+        if not efirma.chains_to(cert, trusted, at=now):
             print(
                 "Aviso: el certificado no fue emitido por ninguna AC de confianza registrada; "
                 "los certificados que firme se rechazarán hasta que se agregue su AC con "
@@ -254,9 +255,10 @@ def cmd_list_folios(args: argparse.Namespace) -> int:
         if not rows:
             print("No hay folios de pago registrados.")
         for f in rows:
+            count = attempts_of(s, f)  # the one count, as consultaEstatusCarga shows it
             print(
                 f"{f.folio}  institución {f.institution_id}  {f.cantidad} certificado(s)  "
-                f"intentos usados {f.intentos_usados}  {f.estatus.value}"
+                f"intentos usados {count.used}  restantes {count.left}  {f.estatus.value}"
             )
     return 0
 
@@ -385,18 +387,19 @@ def cmd_cancellations(args: argparse.Namespace) -> int:
         if args.approve or args.withdraw:
             decide = cancellation.approve if args.approve else cancellation.withdraw
             try:
-                d = decide(s, args.approve or args.withdraw, args.institution, now=now, by=who)
+                folio = args.approve or args.withdraw
+                control, digital = (None, folio) if args.folio_digital else (folio, None)
+                d = decide(s, control, args.institution, now=now, by=who, folio_digital=digital)
             except MecError as exc:
                 raise AdminError(exc.mensaje) from None
             if args.approve:
                 print(
-                    f"Cancelación aplicada: el certificado {d.folio_control} ({d.institution_id}) "
+                    f"Cancelación aplicada: el certificado {d.certificate} ({d.institution_id}) "
                     "queda CANCELADO."
                 )
             else:
                 print(
-                    f"Solicitud retirada: el certificado {d.folio_control} ({d.institution_id}) "
-                    "sigue VIGENTE."
+                    f"Solicitud retirada: el certificado {d.certificate} ({d.institution_id}) sigue VIGENTE."
                 )
             return 0
         rows = cancellation.pending_requests(s, args.institution)
@@ -408,10 +411,48 @@ def cmd_cancellations(args: argparse.Namespace) -> int:
         for r in rows:
             c = r.certificate
             print(
-                f"{c.folio_control}  institución {c.institution_id}  {c.nombre_completo}  "
+                f"{c.folio_control or '(sin folio de control)'}  folio digital {c.folio_digital}  "
+                f"institución {c.institution_id}  {c.nombre_completo}  "
                 f"motivo {r.motivo} ({motivos.get(r.motivo, '?')})  solicitada {_local(r.requested_at)} "
                 f"por {r.requested_by}  efectiva {_local(r.effective_at)}"
                 + (f"  observaciones: {r.observaciones}" if r.observaciones else "")
+            )
+    return 0
+
+
+# --- batches that ended FALLIDO ----------------------------------------------------------------
+
+
+def cmd_failed_batches(args: argparse.Namespace) -> int:
+    from mec_ws.services import failed
+
+    who = args.por or getpass.getuser()
+    with _session() as (s, _):
+        if args.reintentar is not None or args.revisado is not None:
+            try:
+                if args.reintentar is not None:
+                    batch = failed.retry_failed(s, args.reintentar, operator=who, now=_now())
+                    print(
+                        f"Lote {batch.numero_lote} de vuelta en la cola como intento {batch.intento} de su "
+                        "folio; un trabajador lo procesará."
+                    )
+                else:
+                    batch = failed.mark_reviewed(s, args.revisado, operator=who, now=_now())
+                    print(f"Lote {batch.numero_lote} marcado como revisado por {who}; sale de /salud.")
+            except MecError as exc:
+                raise AdminError(exc.mensaje) from None
+            return 0
+        rows = failed.list_failed(s, include_reviewed=args.todos)
+        if not rows:
+            print("No hay lotes FALLIDO" + (" pendientes de revisión." if not args.todos else "."))
+            return 0
+        print(f"{len(rows)} lote(s) FALLIDO (hora de la Ciudad de México):")
+        for r in rows:
+            revisado = f"  revisado por {r.revisado_por} {_local(r.revisado_en)}" if r.revisado_en else ""
+            print(
+                f"lote {r.numero_lote}  folio {r.folio_pago}  institución {r.institucion}  "
+                f"archivo {r.nombre_archivo}  cargado {_local(r.fecha_carga)}  "
+                f"falló {_local(r.fecha_falla)}  causa: {r.causa}{revisado}"
             )
     return 0
 
@@ -449,29 +490,42 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("nombre", metavar="NOMBRE", help="nombre de la institución")
 
     p = add("add-campus", "registra un campus de una institución", cmd_add_campus)
-    p.add_argument("institution_id", metavar="INSTITUTION_ID", help="clave de la institución")
-    p.add_argument("campus_id", metavar="CAMPUS_ID", help="clave MEC del campus")
-    p.add_argument("nombre", metavar="NAME", help="nombre del campus")
-    p.add_argument("--state", required=True, metavar="NN", help="entidad federativa, clave INEGI 01–32")
+    p.add_argument("institution_id", metavar="INSTITUCION", help="clave de la institución")
+    p.add_argument("campus_id", metavar="CAMPUS", help="clave MEC del campus")
+    p.add_argument("nombre", metavar="NOMBRE", help="nombre del campus")
+    a = p.add_argument(
+        "--estado", dest="state", required=True, metavar="NN", help="entidad federativa, clave INEGI 01–32"
+    )
+    hidden_alias(p, a, "--state")
 
     p = add("add-officer", "registra la e.firma del responsable de un campus", cmd_add_officer)
-    p.add_argument("campus_id", metavar="CAMPUS_ID", help="clave del campus")
-    p.add_argument("--cer", required=True, metavar="FILE", help="certificado e.firma (.cer DER o PEM)")
+    p.add_argument("campus_id", metavar="CAMPUS", help="clave del campus")
+    p.add_argument("--cer", required=True, metavar="ARCHIVO", help="certificado e.firma (.cer DER o PEM)")
     p.add_argument("--cargo", required=True, type=int, metavar="ID", help="idCargo del catálogo de cargos")
 
     p = add("add-user", "crea un usuario del servicio (contraseña por la entrada estándar)", cmd_add_user)
-    p.add_argument("username", metavar="USERNAME", help="nombre de usuario")
+    p.add_argument("username", metavar="USUARIO", help="nombre de usuario")
     owner = p.add_mutually_exclusive_group(required=True)
-    owner.add_argument("--institution", metavar="ID", help="institución a la que pertenece")
-    owner.add_argument("--operator", action="store_true", help="operador de la SEP")
+    a = owner.add_argument(
+        "--institucion", dest="institution", metavar="ID", help="institución a la que pertenece"
+    )
+    hidden_alias(p, a, "--institution")
+    a = owner.add_argument("--operador", dest="operator", action="store_true", help="operador de la SEP")
+    hidden_alias(p, a, "--operator")
 
     p = add("add-folio", "registra un folio de pago", cmd_add_folio)
     p.add_argument("folio", metavar="FOLIO", help="folio de pago")
-    p.add_argument("--institution", required=True, metavar="ID", help="institución que pagó")
-    p.add_argument("--count", required=True, type=int, metavar="N", help="certificados que ampara")
+    a = p.add_argument(
+        "--institucion", dest="institution", required=True, metavar="ID", help="institución que pagó"
+    )
+    hidden_alias(p, a, "--institution")
+    a = p.add_argument(
+        "--cantidad", dest="count", required=True, type=int, metavar="N", help="certificados que ampara"
+    )
+    hidden_alias(p, a, "--count")
 
     p = add("trust-ca", "agrega certificados de AC de confianza (PEM, varios, o DER)", cmd_trust_ca)
-    p.add_argument("file", metavar="FILE", help="certificado(s) de la AC")
+    p.add_argument("file", metavar="ARCHIVO", help="certificado(s) de la AC")
 
     p = add(
         "set-stamp-key",
@@ -480,11 +534,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         cmd_set_stamp_key,
     )
     p.add_argument(
-        "--cer", required=True, metavar="FILE", help="certificado e.firma del funcionario de la SEP"
+        "--cer", required=True, metavar="ARCHIVO", help="certificado e.firma del funcionario de la SEP"
     )
-    p.add_argument(
-        "--key", required=True, metavar="FILE", help="llave privada: PEM, o .key DER cifrada del SAT"
+    a = p.add_argument(
+        "--llave",
+        dest="key",
+        required=True,
+        metavar="ARCHIVO",
+        help="llave privada: PEM, o .key DER cifrada del SAT",
     )
+    hidden_alias(p, a, "--key")
     p.add_argument(
         "--id-cargo", type=int, default=1, metavar="ID", help="idCargo del funcionario (por omisión 1)"
     )
@@ -495,9 +554,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "cancellations", "lista las solicitudes de cancelación pendientes, o las resuelve", cmd_cancellations
     )
     decision = p.add_mutually_exclusive_group()
-    decision.add_argument("--approve", metavar="FOLIO", help="aplica ya la cancelación del folio de control")
-    decision.add_argument("--withdraw", metavar="FOLIO", help="retira la solicitud del folio de control")
-    p.add_argument("--institution", metavar="ID", help="limita a una institución")
+    a = decision.add_argument(
+        "--aprobar", dest="approve", metavar="FOLIO", help="aplica ya la cancelación del folio de control"
+    )
+    hidden_alias(p, a, "--approve")
+    a = decision.add_argument(
+        "--retirar", dest="withdraw", metavar="FOLIO", help="retira la solicitud del folio de control"
+    )
+    hidden_alias(p, a, "--withdraw")
+    a = p.add_argument("--institucion", dest="institution", metavar="ID", help="limita a una institución")
+    hidden_alias(p, a, "--institution")
+    p.add_argument(
+        "--folio-digital",
+        action="store_true",
+        help="el FOLIO de --aprobar/--retirar es el folio digital (certificados sin folio de control)",
+    )
     p.add_argument("--por", metavar="NOMBRE", help="quién decide (por omisión, el usuario del sistema)")
 
     p = add(
@@ -507,9 +578,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--habilitar", action="store_true", help="lo habilita de nuevo")
 
     p = add("unlock-user", "desbloquea un usuario bloqueado por intentos fallidos", cmd_unlock_user)
-    p.add_argument("username", metavar="USERNAME", help="nombre de usuario")
+    p.add_argument("username", metavar="USUARIO", help="nombre de usuario")
 
     add("list-institutions", "lista las instituciones y sus campus", cmd_list_institutions)
     p = add("list-folios", "lista los folios de pago", cmd_list_folios)
-    p.add_argument("--institution", metavar="ID", help="limita a una institución")
+    a = p.add_argument("--institucion", dest="institution", metavar="ID", help="limita a una institución")
+    hidden_alias(p, a, "--institution")
     add("pruebas", "lista las instituciones que concluyeron la fase de pruebas", cmd_pruebas)
+
+    p = add(
+        "lotes-fallidos",
+        "lista los lotes que terminaron FALLIDO por una falla del servicio; los reintenta o marca revisados",
+        cmd_failed_batches,
+    )
+    accion = p.add_mutually_exclusive_group()
+    accion.add_argument(
+        "--reintentar", type=int, metavar="LOTE", help="devuelve el lote a la cola como el siguiente intento"
+    )
+    accion.add_argument(
+        "--revisado", type=int, metavar="LOTE", help="marca el lote como revisado (sale de /salud)"
+    )
+    p.add_argument("--todos", action="store_true", help="incluye los ya revisados")
+    p.add_argument("--por", metavar="NOMBRE", help="quién actúa (por omisión, el usuario del sistema)")

@@ -58,7 +58,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="aplica las migraciones pendientes",
         description="Aplica las migraciones pendientes hasta la revisión indicada (por omisión, la última).",
     )
-    up.add_argument("revision", nargs="?", default="head", help="revisión destino (por omisión: head)")
+    up.add_argument(
+        "revision", nargs="?", default="head", metavar="REVISIÓN", help="revisión destino (por omisión: head)"
+    )
     up.set_defaults(func=cmd_upgrade)
     cur = dbsub.add_parser(
         "current",

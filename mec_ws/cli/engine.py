@@ -13,6 +13,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from mec_ws.cli.parser import hidden_alias
 from mec_ws.errors import XmlReadError
 from mec_ws.findings import Finding, Status
 from mec_ws.registry import (
@@ -71,10 +72,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="verifica un certificado sellado por la SEP",
         description="Verifica los tres sellos de un certificado sellado (Dec, Dreoe, SepIpes).",
     )
-    v.add_argument("archivo", type=Path, metavar="ARCHIVO")
-    v.add_argument(
-        "--sep-cer", type=Path, required=True, metavar="ARCHIVO", help="certificado de la SEP (PEM o DER)"
+    v.add_argument("archivo", type=Path, metavar="ARCHIVO", help="certificado sellado por la SEP (XML)")
+    a = v.add_argument(
+        "--cer-sep",
+        dest="sep_cer",
+        type=Path,
+        required=True,
+        metavar="ARCHIVO",
+        help="certificado de la SEP (PEM o DER)",
     )
+    hidden_alias(v, a, "--sep-cer")
     v.set_defaults(func=cmd_verify)
 
     d = sub.add_parser(
@@ -86,10 +93,19 @@ def register(sub: argparse._SubParsersAction) -> None:
             "cada código de hallazgo. Además registra en la base de datos del servicio (MEC_DATABASE_URL) "
             "la institución, su responsable, la AC de prueba, la llave de sellado de la SEP, el programa, "
             "los usuarios demo y operador-demo (contraseñas nuevas en credenciales.txt) y folios de pago, "
-            "listos para `mec-ws serve`. Se puede ejecutar más de una vez."
+            "listos para `mec-ws serve`, y marca MEC_DATA_DIR como ambiente de pruebas (archivo "
+            "«ambiente»; MEC_AMBIENTE lo reemplaza). Se puede ejecutar más de una vez."
         ),
     )
-    d.add_argument("--dir", type=Path, default=Path("demo"), help="carpeta de salida (omisión: ./demo)")
+    a = d.add_argument(
+        "--carpeta",
+        dest="dir",
+        type=Path,
+        default=Path("demo"),
+        metavar="CARPETA",
+        help="carpeta de salida (por omisión ./demo)",
+    )
+    hidden_alias(d, a, "--dir")
     d.add_argument(
         "--sin-base",
         action="store_true",
@@ -217,25 +233,27 @@ def load_registry(path: Path) -> FileRegistry:
 def _entries(
     paths: list[Path], summary: _Summary, out: list[tuple[str, list[Finding]]]
 ) -> Iterator[tuple[str, bytes]]:
-    """Every certificate file named on the command line, ZIPs opened entry by entry."""
-    from mec_ws.batches.zipread import UploadLimits, detect_kind, iter_upload
+    """Every certificate file named on the command line, through the service's one package reader
+    (:func:`mec_ws.batches.zipread.iter_upload`, with the service's limits from the environment), so
+    a package the service refuses shows here with the same codes; ZIPs are read entry by entry."""
+    from mec_ws.batches.zipread import UploadLimits, iter_upload
+    from mec_ws.config import Settings
+    from mec_ws.errors import ConfigurationError
 
-    limits = UploadLimits()
+    try:
+        limits = UploadLimits.from_settings(Settings.from_env())
+    except ConfigurationError as exc:
+        raise SystemExit(f"error: {exc}") from None
     for path in paths:
         try:
-            with path.open("rb") as fh:
-                head = fh.read(8)
+            scan = iter_upload(path, limits, name=str(path))
         except OSError as exc:
             summary.problems.append(f"{path}: no se pudo leer ({exc.strerror})")
             continue
-        if detect_kind(head) == "zip":
-            scan = iter_upload(path, limits)
-            if scan.findings:
-                out.append((str(path), list(scan.findings)))
-            for name, data in scan.entries():
-                yield f"{path}!{name}", data
-        else:
-            yield str(path), path.read_bytes()
+        for name, data in scan.entries():
+            yield (name if scan.kind == "xml" else f"{path}!{name}"), data
+        if scan.findings:  # read after the entries: a forged size or a bad CRC shows on reading
+            out.append((str(path), list(scan.findings)))
 
 
 def _print_file(name: str, findings: list[Finding], *, as_json: bool, folio: str | None = None) -> None:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from mec_ws.cli.parser import hidden_alias
 from mec_ws.config import Settings
 
 
@@ -23,13 +24,15 @@ def _add_wsdl(sub: argparse._SubParsersAction) -> None:
             "(el mismo que sirve /mec/ws?wsdl). Con la URL por omisión es wsdl/mec.wsdl."
         ),
     )
-    p.add_argument(
-        "--output",
+    a = p.add_argument(
+        "--salida",
         "-o",
+        dest="output",
         type=Path,
         metavar="ARCHIVO",
         help="archivo de salida (por omisión, la salida estándar)",
     )
+    hidden_alias(p, a, "--output")
     p.set_defaults(func=cmd_wsdl)
 
 

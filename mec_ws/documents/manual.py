@@ -42,8 +42,13 @@ FAULT_DESCRIPTIONS: Mapping[str, str] = MappingProxyType(
         "FolioAceptado": "El folio de pago ya fue aceptado; no hay nada más que cargar con él.",
         "CargaEnProceso": "Hay un intento anterior de este folio que aún se está procesando; "
         "consulte su estado con consultaEstatusCarga.",
+        "CantidadNoCoincide": "La carga no contiene el número de certificados que ampara el folio de "
+        "pago; el mensaje dice ambos números. No se consume ningún intento.",
         "ArchivoInvalido": "El archivo está vacío, no es XML ni ZIP, el ZIP está dañado o excede el tamaño "
-        "máximo (el mensaje dice el límite).",
+        "máximo, o el paquete no se puede procesar: ZIP sin certificados, carpetas, archivos comprimidos "
+        "dentro, entradas cifradas o ilegibles, demasiadas entradas, nombres repetidos, entradas que no "
+        "son .xml, una entrada mayor que el máximo por XML o con compresión anómala. El mensaje dice "
+        "qué entrada y por qué (con el límite); no se consume ningún intento.",
         "LoteInexistente": "El número de lote no existe o no pertenece a su institución.",
         "CertificadoInexistente": "El folio de control no corresponde a un certificado aceptado de su "
         "institución.",
@@ -61,6 +66,126 @@ FAULT_DESCRIPTIONS: Mapping[str, str] = MappingProxyType(
     }
 )
 """Spanish description of each fault code of :data:`mec_ws.errors.FAULT_CODES`."""
+
+COMMON_FAULTS: tuple[tuple[str, str], ...] = (
+    ("Autenticacion", "usuario o contraseña incorrectos, o usuario inexistente"),
+    ("CuentaBloqueada", "la cuenta está bloqueada por intentos fallidos repetidos"),
+    (
+        "SolicitudInvalida",
+        "la solicitud no cumple el esquema (campo faltante, tipo o valor inválido, base64 mal formado, "
+        "XML mal formado o con DOCTYPE)",
+    ),
+    ("ArchivoInvalido", "la solicitud completa excede el tamaño máximo de carga"),
+    ("Interno", "error del servicio, no de la solicitud: intente más tarde"),
+)
+"""The faults every operation can answer: authentication, the request envelope and the service."""
+
+OPERATION_FAULTS: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType(
+    {
+        "cargaCertificados": (
+            ("FolioInexistente", "el folio de pago no existe o no es de su institución"),
+            ("FolioAceptado", "el folio de pago ya fue aceptado"),
+            ("FolioAgotado", "el folio de pago ya usó sus dos intentos"),
+            ("CargaEnProceso", "un intento anterior del folio aún se procesa, o llegó otra carga a la vez"),
+            (
+                "ArchivoInvalido",
+                "el archivo está vacío, no es XML ni ZIP, el ZIP está dañado o excede los límites",
+            ),
+            (
+                "CantidadNoCoincide",
+                "la carga no contiene exactamente los certificados que ampara el folio (dice ambos números)",
+            ),
+            ("SolicitudInvalida", "quien carga no es un usuario de una institución (un operador de la SEP)"),
+        ),
+        "validaCertificados": (
+            ("FolioInexistente", "(con folioPago) el folio de pago no existe o no es de su institución"),
+            (
+                "CantidadNoCoincide",
+                "(con folioPago) la carga no contiene exactamente los certificados que ampara el folio",
+            ),
+            (
+                "ArchivoInvalido",
+                "el archivo está vacío, no es XML ni ZIP, el ZIP está dañado, excede los límites o trae más "
+                "certificados que MEC_VALIDA_MAX_ARCHIVOS",
+            ),
+            ("SolicitudInvalida", "quien valida no es un usuario de una institución (un operador de la SEP)"),
+        ),
+        "consultaEstatusCarga": (
+            ("FolioInexistente", "el folio de pago no existe o no es de su institución"),
+        ),
+        "descargaResultadoCarga": (
+            ("LoteInexistente", "el lote no existe o no es de su institución"),
+            ("CargaEnProceso", "el lote aún no termina de procesarse"),
+        ),
+        "consultaCertificados": (
+            (
+                "SolicitudInvalida",
+                "una fecha «desde» posterior a «hasta», o pagina/registrosPorPagina fuera de rango",
+            ),
+        ),
+        "exportaCertificados": (
+            (
+                "SolicitudInvalida",
+                "una fecha «desde» posterior a «hasta», o un formato distinto de CSV y XLSX",
+            ),
+        ),
+        "descargaCertificado": (
+            (
+                "CertificadoInexistente",
+                "el folio de control no es de un certificado aceptado de su institución",
+            ),
+            (
+                "SolicitudInvalida",
+                "un formato distinto de XML y PDF, o (operador de la SEP) un folio de control repetido en "
+                "varias instituciones",
+            ),
+            (
+                "ArchivoInvalido",
+                "(PDF) el XML guardado del certificado no puede leerse; no es un error de la solicitud: "
+                "avise a la SEP",
+            ),
+        ),
+        "solicitaCancelacion": (
+            (
+                "CertificadoInexistente",
+                "el folio de control no es de un certificado aceptado de su institución",
+            ),
+            (
+                "CancelacionNoPermitida",
+                "el certificado ya está cancelado o ya tiene una solicitud pendiente, o quien la pide es un "
+                "operador de la SEP",
+            ),
+            (
+                "SolicitudInvalida",
+                "falta el folio de control, el motivo no está en el catálogo o las observaciones son "
+                "demasiado largas",
+            ),
+        ),
+        "cargaProgramaEstudios": (
+            (
+                "ProgramaInvalido",
+                "la institución o alguno de los campus del programa no está registrado, o el programa ya "
+                "tiene certificados aceptados",
+            ),
+            ("SolicitudInvalida", "quien carga no es un usuario de una institución (un operador de la SEP)"),
+        ),
+        "consultaProgramasEstudios": (),
+        "consultaDocumentos": (),
+        "descargaDocumento": (("DocumentoInexistente", "no hay un documento con ese nombre"),),
+        "concluyePruebas": (
+            ("PruebasIncompletas", "aún faltan certificados aceptados, una carga XML individual o una ZIP"),
+            (
+                "SolicitudInvalida",
+                "el servicio no es el ambiente de pruebas, o quien la pide es un operador de la SEP",
+            ),
+        ),
+    }
+)
+"""Per operation, the faults it can answer besides :data:`COMMON_FAULTS` (code, when), in Spanish.
+
+tests/documents/test_manual_faults.py checks this table against the services: every operation of
+the WSDL is here, and the codes listed for an operation are exactly those its service path raises.
+"""
 
 
 # --- the WSDL as data --------------------------------------------------------------------------
@@ -274,15 +399,27 @@ def _uses(text: str, name: str) -> bool:
     return name in text
 
 
+ALTERNATIVE_KEYS: tuple[tuple[str, str], ...] = (("folioControl", "folioDigital"),)
+"""Optional request fields of which exactly one must be given: the example uses the first."""
+
+
 def zeep_example(op: Operation, service: ServiceDescription) -> list[str]:
     """A runnable zeep call of ``op`` built from its request and response fields."""
     args: list[str] = []
+    names = {f.name for f in op.request.fields}
+    chosen = {first: second for first, second in ALTERNATIVE_KEYS if {first, second} <= names}
+    others = {second: first for first, second in chosen.items()}
     for f in op.request.fields:
         if f.type == "Autenticacion":
             line = f"    {f.name}=AUTENTICACION,"
         else:
             line = f"    {f.name}={_sample(f, service)},"
-        args.append(line if f.min_occurs > 0 else f"    # {line.strip()}  # opcional")
+        if f.name in chosen:
+            args.append(f"{line}  # o bien {chosen[f.name]}: exactamente uno de los dos")
+        elif f.name in others:
+            args.append(f"    # {line.strip()}  # en lugar de {others[f.name]}")
+        else:
+            args.append(line if f.min_occurs > 0 else f"    # {line.strip()}  # opcional")
     call = (
         [f"respuesta = cliente.service.{op.name}(", *args, ")"]
         if args
@@ -363,6 +500,10 @@ def _introduction(settings: Settings, service: ServiceDescription) -> list[str]:
                 ("Certificados máximos por ZIP (`MEC_MAX_ZIP_ENTRIES`)", str(settings.max_zip_entries)),
                 ("Tamaño máximo de un XML (`MEC_MAX_XML_MB`)", f"{settings.max_xml_mb} MB"),
                 (
+                    "Certificados máximos por llamada a validaCertificados (`MEC_VALIDA_MAX_ARCHIVOS`)",
+                    str(settings.valida_max_archivos),
+                ),
+                (
                     "Plazo antes de que una cancelación surta efecto (`MEC_CANCELACION_HORAS`)",
                     f"{settings.cancelacion_horas} horas",
                 ),
@@ -377,6 +518,20 @@ def _introduction(settings: Settings, service: ServiceDescription) -> list[str]:
         f"{REQUIRED_CERTIFICATES} certificados aceptados, entre ellos al menos uno cargado como XML "
         "individual y al menos uno cargado en un ZIP; mientras falte algo responde `PruebasIncompletas` "
         "diciendo qué falta. En producción responde `SolicitudInvalida`.",
+        "",
+        "## Qué gasta un intento",
+        "",
+        "Cada folio de pago tiene dos intentos. Solo los gasta un lote cuyos certificados se leyeron y "
+        "juzgaron (`RECHAZADO`; un lote `ACEPTADO` usa el suyo y cierra el folio). Lo que se sabe del "
+        "paquete mismo es una falla inmediata de `cargaCertificados` que no crea lote ni gasta nada: "
+        "`CantidadNoCoincide` (dice cuántos certificados trae la carga y cuántos ampara el folio) y "
+        "`ArchivoInvalido` nombrando la entrada y el motivo (ZIP vacío, carpetas, archivos comprimidos "
+        "dentro, entradas cifradas o ilegibles, demasiadas entradas, nombres repetidos, entradas que no "
+        "son .xml, una entrada mayor que el máximo por XML; el código de hallazgo va entre corchetes). "
+        "El paquete se revisa antes que la cantidad. Enviar otra vez los mismos bytes para el mismo "
+        "folio devuelve el lote anterior, sea cual sea su estatus, sin gastar nada. `validaCertificados` "
+        "hace las mismas revisiones que el procesamiento de una carga, con el registro de su "
+        "institución, sin guardar nada: úsela antes de cargar.",
         "",
     ]
 
@@ -424,14 +579,17 @@ def _operations(service: ServiceDescription) -> list[str]:
         if op.response.documentation:
             lines += [op.response.documentation, ""]
         lines += _fields_table(op.response.fields, service)
-        faults = ", ".join(f"`{f}`" for f in op.faults) or "ninguna"
-        lines += [
-            f"**Fallas**: {faults} — cualquiera de los códigos de la sección [Fallas](#fallas).",
-            "",
-            "**Ejemplo con zeep**:",
-            "",
-            *zeep_example(op, service),
-        ]
+        lines += [*_operation_faults(op.name), "**Ejemplo con zeep**:", ""]
+        lines += zeep_example(op, service)
+    return lines
+
+
+def _operation_faults(name: str) -> list[str]:
+    own = OPERATION_FAULTS.get(name, ())
+    common = ", ".join(f"`{code}`" for code, _ in COMMON_FAULTS)
+    lines = ["**Fallas** (`errorMec/codigo`):", ""]
+    lines += [f"- `{code}`: {when}." for code, when in own]
+    lines += [f"- además las de toda operación ({common}); véase [Fallas](#fallas).", ""]
     return lines
 
 
@@ -466,6 +624,10 @@ def _faults() -> list[str]:
         "es una frase en español; `detail` lleva el elemento `errorMec` con `codigo` y `mensaje`.",
         "",
         *_table(("Código", "faultcode", "Significado"), _fault_rows()),
+        "Toda operación puede responder "
+        + "; ".join(f"`{code}` ({when})" for code, when in COMMON_FAULTS)
+        + ". Las demás, por operación, se listan en cada operación.",
+        "",
     ]
 
 
@@ -534,8 +696,10 @@ def build_manual(settings: Settings) -> bytes:
 
 
 __all__ = [
+    "COMMON_FAULTS",
     "FAULT_DESCRIPTIONS",
     "MANUAL_NAME",
+    "OPERATION_FAULTS",
     "ServiceDescription",
     "build_manual",
     "describe_wsdl",

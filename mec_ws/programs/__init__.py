@@ -1,4 +1,4 @@
-"""Study programs (``programa.md``): reading, checking and writing them.
+"""Study programs (``docs/programa.md``): reading, checking and writing them.
 
 Layout: ``_rules.py`` checks a program independent of its source format (a :class:`RawProgram`
 of texts with locations); ``xml_reader.py`` / ``xml_writer.py`` are the XML format

@@ -1,6 +1,6 @@
-"""Reading a study program from an XLSX sheet (``programa.md``, "XLSX") into findings and a program.
+"""Reading a study program from an XLSX sheet (``docs/programa.md``, "XLSX") into findings and a program.
 
-Layout: the first worksheet; row 1 is the header (column names as in ``programa.md``, in any
+Layout: the first worksheet; row 1 is the header (column names as in ``docs/programa.md``, in any
 order, case-insensitive); then one row per subject.  The career columns repeat on every row.
 The reader builds the same :class:`~mec_ws.programs._rules.RawProgram` the XML reader builds, with
 locations like ``fila 3/CREDITOS``, and reuses :func:`~mec_ws.programs._rules.check_program`.
@@ -75,7 +75,7 @@ SUBJECT_COLUMNS: Mapping[str, str] = MappingProxyType(
 )
 MODALIDAD_COLUMN = "MODALIDAD"  # our extension: the XML's optional modalidad
 COLUMNS: tuple[str, ...] = (*CAREER_COLUMNS, CAMPUS_COLUMN, *SUBJECT_COLUMNS)
-"""The columns of ``programa.md``, in its order (what :func:`program_to_xlsx` writes first)."""
+"""The columns of ``docs/programa.md``, in its order (what :func:`program_to_xlsx` writes first)."""
 OPTIONAL_COLUMNS = frozenset({"CLAVE_CARRERA", MODALIDAD_COLUMN})
 KNOWN_COLUMNS = frozenset({*COLUMNS, MODALIDAD_COLUMN})
 _CAREER_LIKE: tuple[str, ...] = (*CAREER_COLUMNS, MODALIDAD_COLUMN)
@@ -432,7 +432,7 @@ def read_program_xlsx(
 
 
 def program_to_xlsx(program: StudyProgram) -> bytes:
-    """The program as the XLSX layout of ``programa.md`` (``read_program_xlsx`` gives it back).
+    """The program as the XLSX layout of ``docs/programa.md`` (``read_program_xlsx`` gives it back).
 
     Identifiers and keys are written as text (so ``000101`` keeps its zeros), quantities as numbers
     and ``FECHA_RVOE`` as a date, as a registrar's spreadsheet would have them.

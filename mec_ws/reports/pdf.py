@@ -49,13 +49,14 @@ from mec_ws import catalogs
 from mec_ws.certificate.document import NS, DecDocument, Node, q
 from mec_ws.certificate.reader import read_xml
 from mec_ws.config import Settings
-from mec_ws.services.dto import EstatusCertificado
+from models.enums import EstatusCertificado
 
 SOAP_PATH = "/mec/ws"
 VERIFICATION_PATH = "/verificacion/"
 # A stored certificate was accepted under the upload limit and then grew by the SEP stamp; this
 # bound only keeps the hardened reader's guard meaningful for data that comes from our database.
 MAX_STAMPED_BYTES = 64 * 1024 * 1024
+SIN_FOLIO_CONTROL = "— (sin folio de control)"
 
 PAGE_SIZE = letter
 MARGIN = 16 * mm
@@ -457,7 +458,7 @@ def _story(
             st["title"],
         ),
         _p(f"CERTIFICADO ELECTRÓNICO DE ESTUDIOS — {tipo}".rstrip(" —"), st["subtitle"]),
-        _p(f"Folio de control: {doc.folio_control or ''}", st["subtitle"]),
+        _p(f"Folio de control: {(doc.folio_control or '').strip() or SIN_FOLIO_CONTROL}", st["subtitle"]),
         Spacer(1, 2 * mm),
         _section("Institución", st),
         _fields(
@@ -626,7 +627,7 @@ def render_certificate_pdf(stamped_xml: bytes, *, estatus: str, verification_url
         rightMargin=MARGIN,
         topMargin=TOP_MARGIN,
         bottomMargin=MARGIN,
-        title=f"Certificado {doc.folio_control or folio_digital} — {nombre}",
+        title=f"Certificado {(doc.folio_control or '').strip() or folio_digital} — {nombre}",
         author=doc.ipes.get("nombreInstitucion") or "",
         subject=f"Certificado electrónico de estudios, folio digital {folio_digital}",
         creator="mec-ws",

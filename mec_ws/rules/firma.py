@@ -18,6 +18,7 @@ from functools import lru_cache
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from mec_ws import catalogs
 from mec_ws.certificate.document import DecDocument
 from mec_ws.certificate.efirma import (
     certificate_from_base64,
@@ -177,12 +178,12 @@ def check_trusted(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding]
     if cert is None:
         yield skipped("CERTIFICADO_NO_CONFIABLE", _NO_CERT, _CERT_LOC)
         return
-    if not chains_to(cert, ctx.trusted_cas):
+    if not chains_to(cert, ctx.trusted_cas, at=ctx.now):
         issuer = cert.issuer.rfc4514_string()
         yield error(
             "CERTIFICADO_NO_CONFIABLE",
             f"El certificado de e.firma fue emitido por '{issuer}', que no es una autoridad "
-            "certificadora de confianza (o su firma no verifica).",
+            "certificadora de confianza vigente (o su firma no verifica).",
             _CERT_LOC,
         )
 
@@ -207,6 +208,34 @@ def check_registered_officer(doc: DecDocument, ctx: ValidationContext) -> Iterat
             f"El certificado de e.firma número {certificate_number(cert)} no está registrado como "
             f"responsable del campus {campus or '(sin idCampus)'}.",
             _CERT_LOC,
+        )
+
+
+def check_officer_cargo(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding]:
+    """``Responsable/@idCargo`` is the cargo the officer was registered with for the campus."""
+    if ctx.officers is None:
+        yield skipped(
+            "CARGO_NO_COINCIDE", "no se dieron los responsables registrados de los campus.", _CERT_LOC
+        )
+        return
+    cert = officer_certificate(doc)
+    if cert is None:
+        yield skipped("CARGO_NO_COINCIDE", _NO_CERT, _CERT_LOC)
+        return
+    campus = (doc.ipes.get("idCampus") or "").strip()
+    der = cert.public_bytes(serialization.Encoding.DER)
+    registered = [o for o in ctx.officers if o.campus_id == campus and o.certificate_der == der]
+    if not registered:
+        return  # RESPONSABLE_NO_REGISTRADO says it
+    declared = (doc.responsable.get("idCargo") or "").strip()
+    cargos = sorted({str(o.cargo_id) for o in registered})
+    if declared not in cargos:
+        nombre = catalogs.load("cargo").get(cargos[0], "")
+        yield error(
+            "CARGO_NO_COINCIDE",
+            f"Responsable/@idCargo es «{declared or '(vacío)'}», pero el responsable está registrado "
+            f"para el campus {campus} con el cargo {cargos[0]}{f' ({nombre})' if nombre else ''}.",
+            doc.responsable.loc("idCargo"),
         )
 
 
@@ -263,5 +292,6 @@ FIRMA_RULES: tuple[Rule, ...] = (
     Rule("vigencia en la carga", ("CERTIFICADO_VENCIDO",), check_not_expired),
     Rule("autoridad certificadora", ("CERTIFICADO_NO_CONFIABLE",), check_trusted),
     Rule("responsable registrado", ("RESPONSABLE_NO_REGISTRADO",), check_registered_officer),
+    Rule("cargo del responsable", ("CARGO_NO_COINCIDE",), check_officer_cargo),
     Rule("sello", ("SELLO_INVALIDO", "SELLO_VARIANTE_32"), check_sello),
 )

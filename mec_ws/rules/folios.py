@@ -1,6 +1,8 @@
-"""folioControl must not belong to an accepted certificate of the institution.
+"""folioControl, when present, must not belong to an accepted certificate of the institution.
 
-Duplicates *within* one upload are found by the orchestrator (:func:`mec_ws.validation.validate_many`),
+``folioControl`` is optional (as in the SEP's XSD): a certificate without one has nothing to
+check here (it is reached by its ``folioDigital``).  Duplicates *within* one upload are found by
+the orchestrator (:func:`mec_ws.validation.validate_many`),
 which sees every file of the upload.
 """
 
@@ -17,6 +19,9 @@ from mec_ws.rules.common import institution_id
 
 def check_accepted_folio(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding]:
     location = doc.dec.loc("folioControl")
+    folio = (doc.folio_control or "").strip()
+    if not folio:
+        return  # optional: no folio, nothing to be unique
     if ctx.is_folio_accepted is None:
         yield skipped(
             "FOLIO_CONTROL_REGISTRADO",
@@ -24,14 +29,13 @@ def check_accepted_folio(doc: DecDocument, ctx: ValidationContext) -> Iterator[F
             location,
         )
         return
-    folio = doc.folio_control
     institution = institution_id(doc, ctx)
-    if folio is None or not folio.strip() or institution is None:
+    if institution is None:
         return
-    if ctx.is_folio_accepted(institution, folio.strip()):
+    if ctx.is_folio_accepted(institution, folio):
         yield error(
             "FOLIO_CONTROL_REGISTRADO",
-            f"El folioControl «{folio.strip()}» ya pertenece a un certificado aceptado de la institución "
+            f"El folioControl «{folio}» ya pertenece a un certificado aceptado de la institución "
             f"{institution}; use un folio nuevo.",
             location,
         )

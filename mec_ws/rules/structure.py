@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from lxml import etree
+
 from mec_ws.certificate.cadena import fields_with_pipe
-from mec_ws.certificate.document import NS, TIPO_CERTIFICADO_IPES, VERSION, DecDocument, q
+from mec_ws.certificate.document import NS, TIPO_CERTIFICADO_IPES, VERSION, DecDocument, is_placeholder, q
 from mec_ws.findings import Finding
 from mec_ws.registry import ValidationContext
 from mec_ws.rules.base import Rule, error
@@ -49,14 +51,22 @@ def check_tipo_certificado(doc: DecDocument, ctx: ValidationContext) -> Iterator
 
 
 def check_sep_nodes(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding]:
-    for node, name in ((doc.dreoe, "Dreoe"), (doc.sep_ipes, "SepIpes")):
-        if node.present:
-            yield error(
-                "NODOS_SEP_PRESENTES",
-                f"El certificado ya trae el nodo {name}; ese nodo solo lo agrega la SEP al sellar. "
-                "Cargue el certificado sin los nodos Dreoe y SepIpes.",
-                node.path,
-            )
+    """Only the SEP fills ``Dreoe``/``SepIpes``; empty placeholders (``<Dreoe/>``) are allowed."""
+    seen: dict[str, int] = {}
+    for el in doc.root:
+        if el.tag not in (q("Dreoe"), q("SepIpes")):
+            continue
+        name = etree.QName(el).localname
+        seen[name] = seen.get(name, 0) + 1
+        if is_placeholder(el):
+            continue
+        path = f"Dec/{name}" if seen[name] == 1 else f"Dec/{name}[{seen[name]}]"
+        yield error(
+            "NODOS_SEP_PRESENTES",
+            f"El certificado ya trae el nodo {name} con atributos o contenido; ese nodo solo lo llena "
+            f"la SEP al sellar. Cárguelo sin él, o vacío (<{name}/>).",
+            path,
+        )
 
 
 def check_pipes(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding]:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mec_ws import passwords
+from mec_ws import db, passwords
 from mec_ws.errors import Autenticacion, CuentaBloqueada
 from mec_ws.services.dto import Principal
 from models import User
@@ -41,20 +41,55 @@ def _locked_message(until: datetime) -> str:
 def authenticate(session: Session, usuario: str, password: str, *, now: datetime) -> Principal:
     """The caller's identity, or :class:`Autenticacion` / :class:`CuentaBloqueada`.
 
-    Runs as its own unit of work: the session is committed before returning or raising, so a
-    failure is counted even though the request fails.
+    Runs as its own units of work, in three steps, so that no lock is held during the (slow,
+    deliberately) password verification: a plain read of the account, ending its transaction;
+    the verification (or, for an unknown user, one against a dummy hash of the same cost); then a
+    short write transaction that locks the row, re-checks the lockout and counts the failure or
+    records the success.  Should the stored hash change between the read and the lock (a
+    concurrent rehash or a password reset), the whole check starts again on the new hash.  A
+    failure is committed even though the request fails.
     """
     _require_aware(now)
-    user = session.scalars(select(User).where(User.username == usuario).with_for_update()).one_or_none()
-    if user is None:
+    for _ in range(_MAX_ROUNDS - 1):
+        result = _attempt(session, usuario, password, now)
+        if result is not None:
+            return result
+    result = _attempt(session, usuario, password, now)
+    if result is None:  # the hash kept changing under us: refuse, without counting a failure
+        raise Autenticacion(MENSAJE_AUTENTICACION)
+    return result
+
+
+_MAX_ROUNDS = 3
+
+
+def _attempt(session: Session, usuario: str, password: str, now: datetime) -> Principal | None:
+    if session.in_transaction():
         session.rollback()
+    db.read_only(session)  # on SQLite, the read does not take the write lock
+    row = session.execute(
+        select(User.id, User.password_hash, User.locked_until).where(User.username == usuario)
+    ).one_or_none()
+    session.rollback()  # end the read transaction: nothing is held while verifying
+    if row is None:
         passwords.burn_verify(password)
         raise Autenticacion(MENSAJE_AUTENTICACION)
-    if user.locked_until is not None and user.locked_until > now:
+    user_id, stored_hash, locked_until = row
+    if locked_until is not None and locked_until > now:
+        raise CuentaBloqueada(_locked_message(locked_until))
+    valid = passwords.verify_password(password, stored_hash)
+    new_hash = passwords.hash_password(password) if valid and passwords.needs_rehash(stored_hash) else None
+
+    locking = select(User).where(User.id == user_id).with_for_update()
+    user = session.scalars(locking.execution_options(populate_existing=True)).one_or_none()
+    if user is None or user.password_hash != stored_hash:
+        session.rollback()
+        return None
+    if user.locked_until is not None and user.locked_until > now:  # locked meanwhile
         until = user.locked_until
         session.rollback()
         raise CuentaBloqueada(_locked_message(until))
-    if not passwords.verify_password(password, user.password_hash):
+    if not valid:
         user.failed_logins += 1
         locked = user.failed_logins >= MAX_FAILED_LOGINS
         if locked:
@@ -71,8 +106,8 @@ def authenticate(session: Session, usuario: str, password: str, *, now: datetime
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
-    if passwords.needs_rehash(user.password_hash):
-        user.password_hash = passwords.hash_password(password)
+    if new_hash is not None:
+        user.password_hash = new_hash
     principal = Principal(
         user_id=user.id,
         username=user.username,

@@ -4,17 +4,22 @@ A request puts the certificate in ``CANCELACION_SOLICITADA`` at once and records
 :class:`models.CancellationRequest` that takes effect ``settings.cancelacion_horas`` later
 (``MEC_CANCELACION_HORAS``, 48 by default).  Until then an SEP operator may approve it early
 (:func:`approve`) or withdraw it (:func:`withdraw`, the certificate is ``VIGENTE`` again); once the
-window has passed, the worker applies it (:func:`apply_due_cancellations`) and the certificate is
-``CANCELADO`` — a final state: it cannot be requested again, nor withdrawn.  The certificate's
-``estatus`` column is the one source of truth every query, download, export and the public
-verification page read.
+window has passed the certificate is ``CANCELADO`` — a final state: it cannot be requested again,
+nor withdrawn.  The certificate's ``estatus`` column is the one source of truth every query,
+download, export and the public verification page read, and it is right at read time: each of
+those reads first calls :func:`settle_due` (one indexed read; only when a request is due, a short
+write transaction applies it), so a cancellation shows from its effective time whether or not a
+worker is running.  The worker also applies due requests each cycle
+(:func:`apply_due_cancellations`).
 
 Decisions:
 
 - Only an IPES user requests cancellations, for its own institution's certificates.  SEP
-  operators review (``mec-ws admin cancellations``); the request carries no institution, and a
-  ``folioControl`` is unique only within one institution, so an operator's request is refused
-  with ``CancelacionNoPermitida``.
+  operators review (``mec-ws admin cancellations``); an operator's request is refused with
+  ``CancelacionNoPermitida``.
+- A certificate is named by exactly one of ``folioControl`` (unique within the institution;
+  optional in the certificate) and ``folioDigital`` (unique everywhere; the only name of a
+  certificate without folioControl); both or neither is ``SolicitudInvalida``.
 - An unknown ``motivo`` is a mistake in the request itself: ``SolicitudInvalida``, listing the
   catalog's codes.  A certificate of another institution is "not found", like an unknown one.
 - Every function here commits its own unit of work (the callers' sessions roll back whatever is
@@ -30,14 +35,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mec_ws import catalogs
+from mec_ws import catalogs, db
+from mec_ws.cancellations import apply_due_cancellations as apply_due_cancellations  # re-export
+from mec_ws.cancellations import apply_request
 from mec_ws.config import Settings
 from mec_ws.errors import CancelacionNoPermitida, CertificadoInexistente, SolicitudInvalida
 from mec_ws.services.dto import EstatusCertificado, Principal, ResultadoCancelacion
+from mec_ws.services.query import CertificateKey
 from models import CancellationRequest, Certificate, EstatusCancelacion
 
 MEXICO_CITY = ZoneInfo("America/Mexico_City")
@@ -50,10 +58,16 @@ MAX_OBSERVACIONES = 1000
 class Decision:
     """What an SEP operator's approve/withdraw did."""
 
-    folio_control: str
+    folio_control: str | None
     institution_id: str
     estatus: EstatusCertificado  # the certificate's, after the decision
     decided_at: datetime
+    folio_digital: str = ""
+
+    @property
+    def certificate(self) -> str:
+        """How messages name the certificate: its folioControl, else its folioDigital."""
+        return self.folio_control or self.folio_digital
 
 
 def local_time(when: datetime) -> str:
@@ -98,10 +112,11 @@ def _pending_of(session: Session, certificate_id: int) -> CancellationRequest | 
 def solicita_cancelacion(
     session: Session,
     who: Principal,
-    folio_control: str,
+    folio_control: str | None,
     motivo: str,
     observaciones: str | None,
     *,
+    folio_digital: str | None = None,
     settings: Settings,
     now: datetime,
 ) -> ResultadoCancelacion:
@@ -111,30 +126,28 @@ def solicita_cancelacion(
             "La cancelación la solicita la institución que expidió el certificado, con uno de sus "
             "usuarios; la SEP revisa las solicitudes (mec-ws admin cancellations)."
         )
-    folio = (folio_control or "").strip()
-    if not folio:
-        raise SolicitudInvalida("Indique el folio de control del certificado que desea cancelar.")
+    key = CertificateKey.of(folio_control, folio_digital)
     code = _motivo(motivo)
     notes = _observaciones(observaciones)
     cert = session.scalars(
         select(Certificate)
-        .where(Certificate.institution_id == who.institution_id, Certificate.folio_control == folio)
+        .where(Certificate.institution_id == who.institution_id, key.condition())
         .with_for_update()
     ).first()
     if cert is None:
         raise CertificadoInexistente(
-            f"El certificado con folio de control «{folio}» no existe o no corresponde a su institución."
+            f"El certificado con {key.described()} no existe o no corresponde a su institución."
         )
+    named = key.described()
     if cert.estatus is EstatusCertificado.CANCELADO:
-        raise CancelacionNoPermitida(f"El certificado con folio de control «{folio}» ya está cancelado.")
+        raise CancelacionNoPermitida(f"El certificado con {named} ya está cancelado.")
     pending = _pending_of(session, cert.id)
     if cert.estatus is EstatusCertificado.CANCELACION_SOLICITADA or pending is not None:
         when = ""
         if pending is not None:
             when = f", efectiva el {local_time(pending.effective_at)} (hora de la Ciudad de México)"
         raise CancelacionNoPermitida(
-            f"El certificado con folio de control «{folio}» ya tiene una solicitud de cancelación "
-            f"pendiente{when}."
+            f"El certificado con {named} ya tiene una solicitud de cancelación pendiente{when}."
         )
     effective = now + timedelta(hours=settings.cancelacion_horas)
     session.add(
@@ -149,12 +162,13 @@ def solicita_cancelacion(
         )
     )
     cert.estatus = EstatusCertificado.CANCELACION_SOLICITADA
+    folio, digital = cert.folio_control, cert.folio_digital
     try:
         session.commit()
     except IntegrityError:  # a concurrent request for the same certificate won the race
         session.rollback()
         raise CancelacionNoPermitida(
-            f"El certificado con folio de control «{folio}» ya tiene una solicitud de cancelación pendiente."
+            f"El certificado con {named} ya tiene una solicitud de cancelación pendiente."
         ) from None
     return ResultadoCancelacion(
         folio_control=folio,
@@ -166,6 +180,7 @@ def solicita_cancelacion(
             f"El certificado quedará CANCELADO el {local_time(effective)} (hora de la Ciudad de México), "
             "salvo que la SEP retire la solicitud antes."
         ),
+        folio_digital=digital,
     )
 
 
@@ -185,45 +200,37 @@ def pending_requests(session: Session, institution_id: str | None = None) -> Seq
     return session.scalars(query).all()
 
 
-def _apply(request: CancellationRequest, *, now: datetime, by: str | None) -> None:
-    request.estatus = EstatusCancelacion.APLICADA
-    request.effective_at = min(request.effective_at, now)
-    if by is not None:  # an operator's early approval; the worker's applications stay undecided
-        request.decided_by = by
-        request.decided_at = now
-    request.certificate.estatus = EstatusCertificado.CANCELADO
+def settle_due(session: Session, *, now: datetime) -> int:
+    """Make the stored estatus right at ``now`` before a read (see the module docstring).
 
-
-def apply_due_cancellations(session: Session, *, now: datetime) -> int:
-    """Apply every pending request whose window has passed (committed); how many were applied.
-
-    Several workers may run this at once: on PostgreSQL each takes the rows no other holds
-    (``SKIP LOCKED``), so each request is applied exactly once.
+    Call it at the start of a unit of work; it leaves no transaction open.  How many requests it
+    applied (usually none, after one indexed read that takes no write lock).
     """
-    due = session.scalars(
-        select(CancellationRequest)
-        .where(
-            CancellationRequest.estatus == EstatusCancelacion.PENDIENTE,
-            CancellationRequest.effective_at <= now,
+    if session.in_transaction():
+        session.rollback()
+    db.read_only(session)
+    due = session.scalar(
+        select(
+            exists().where(
+                CancellationRequest.estatus == EstatusCancelacion.PENDIENTE,
+                CancellationRequest.effective_at <= now,
+            )
         )
-        .order_by(CancellationRequest.effective_at, CancellationRequest.id)
-        .with_for_update(skip_locked=True)
-    ).all()
-    for request in due:
-        _apply(request, now=request.effective_at, by=None)
-    session.commit()
-    return len(due)
+    )
+    session.rollback()
+    if not due:
+        return 0
+    return apply_due_cancellations(session, now=now, wait=True)
 
 
-def _pending_request(session: Session, folio_control: str, institution_id: str | None) -> CancellationRequest:
-    folio = (folio_control or "").strip()
+def _pending_request(
+    session: Session, folio_control: str | None, institution_id: str | None, folio_digital: str | None = None
+) -> CancellationRequest:
+    key = CertificateKey.of(folio_control, folio_digital)
     query = (
         select(CancellationRequest)
         .join(Certificate, Certificate.id == CancellationRequest.certificate_id)
-        .where(
-            Certificate.folio_control == folio,
-            CancellationRequest.estatus == EstatusCancelacion.PENDIENTE,
-        )
+        .where(key.condition(), CancellationRequest.estatus == EstatusCancelacion.PENDIENTE)
         .with_for_update(of=CancellationRequest)
     )
     if institution_id:
@@ -231,48 +238,68 @@ def _pending_request(session: Session, folio_control: str, institution_id: str |
     found = session.scalars(query).all()
     if not found:
         raise CancelacionNoPermitida(
-            f"no hay una solicitud de cancelación pendiente para el folio de control {folio}."
+            f"no hay una solicitud de cancelación pendiente para el {key.described()}."
         )
     if len(found) > 1:
         owners = ", ".join(sorted(r.certificate.institution_id for r in found))
         raise SolicitudInvalida(
-            f"el folio de control {folio} tiene solicitudes pendientes en varias instituciones "
-            f"({owners}): indique la institución (--institution)."
+            f"el {key.described()} tiene solicitudes pendientes en varias instituciones "
+            f"({owners}): indique la institución (--institucion) o el folio digital (--folio-digital)."
         )
     return found[0]
 
 
+def _decision(cert: Certificate, now: datetime) -> Decision:
+    return Decision(cert.folio_control, cert.institution_id, cert.estatus, now, cert.folio_digital)
+
+
 def approve(
-    session: Session, folio_control: str, institution_id: str | None, *, now: datetime, by: str
+    session: Session,
+    folio_control: str | None,
+    institution_id: str | None,
+    *,
+    now: datetime,
+    by: str,
+    folio_digital: str | None = None,
 ) -> Decision:
     """An SEP operator applies a pending request now, before its window ends (committed)."""
-    request = _pending_request(session, folio_control, institution_id)
-    _apply(request, now=now, by=by)
-    cert = request.certificate
-    decision = Decision(cert.folio_control, cert.institution_id, cert.estatus, now)
+    request = _pending_request(session, folio_control, institution_id, folio_digital)
+    apply_request(request, now=now, by=by)
+    decision = _decision(request.certificate, now)
     session.commit()
     return decision
 
 
 def withdraw(
-    session: Session, folio_control: str, institution_id: str | None, *, now: datetime, by: str
+    session: Session,
+    folio_control: str | None,
+    institution_id: str | None,
+    *,
+    now: datetime,
+    by: str,
+    folio_digital: str | None = None,
 ) -> Decision:
     """An SEP operator withdraws a pending request; the certificate is ``VIGENTE`` again (committed).
 
     A request whose window has already passed has taken effect (the worker is about to record it):
     it can no longer be withdrawn.
     """
-    request = _pending_request(session, folio_control, institution_id)
+    request = _pending_request(session, folio_control, institution_id, folio_digital)
     cert = request.certificate
     if request.effective_at <= now:
+        named = (
+            f"folio de control {cert.folio_control}"
+            if cert.folio_control
+            else f"folio digital {cert.folio_digital}"
+        )
         raise CancelacionNoPermitida(
-            f"la solicitud de cancelación del folio de control {cert.folio_control} surtió efecto el "
+            f"la solicitud de cancelación del {named} surtió efecto el "
             f"{local_time(request.effective_at)} (hora de la Ciudad de México); ya no puede retirarse."
         )
     request.estatus = EstatusCancelacion.RETIRADA
     request.decided_by = by
     request.decided_at = now
     cert.estatus = EstatusCertificado.VIGENTE
-    decision = Decision(cert.folio_control, cert.institution_id, cert.estatus, now)
+    decision = _decision(cert, now)
     session.commit()
     return decision

@@ -11,30 +11,11 @@ import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-
-class EstatusLote(enum.StrEnum):
-    RECIBIDO = "RECIBIDO"
-    EN_PROCESO = "EN_PROCESO"
-    ACEPTADO = "ACEPTADO"
-    RECHAZADO = "RECHAZADO"
-
-
-class EstatusFolio(enum.StrEnum):
-    DISPONIBLE = "DISPONIBLE"
-    EN_PROCESO = "EN_PROCESO"
-    ACEPTADO = "ACEPTADO"
-    AGOTADO = "AGOTADO"
-
-
-class EstatusCertificado(enum.StrEnum):
-    VIGENTE = "VIGENTE"
-    CANCELACION_SOLICITADA = "CANCELACION_SOLICITADA"
-    CANCELADO = "CANCELADO"
-
-
-class EstatusArchivo(enum.StrEnum):
-    CORRECTO = "CORRECTO"
-    CON_ERRORES = "CON_ERRORES"
+# The stored statuses are wire values too: defined with the models, re-exported here.
+from models.enums import EstatusArchivo as EstatusArchivo
+from models.enums import EstatusCertificado as EstatusCertificado
+from models.enums import EstatusFolio as EstatusFolio
+from models.enums import EstatusLote as EstatusLote
 
 
 class EstatusPrograma(enum.StrEnum):
@@ -102,6 +83,16 @@ class Lote:
 
 
 @dataclass(frozen=True, slots=True)
+class ResultadoValidacion:
+    """``validaCertificados``: what the worker would find, without storing or spending anything."""
+
+    total_archivos: int
+    archivos_con_error: int
+    mensaje: str
+    detalle: tuple[ArchivoDetalle, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class EstatusCarga:
     folio_pago: str
     cantidad_certificados: int
@@ -140,7 +131,7 @@ class CertificadoResumen:
     curp: str
     carrera: str
     folio_pago: str
-    folio_control: str
+    folio_control: str | None  # None: the certificate has no folioControl (optional in the XSD)
     folio_digital: str
     lugar_expedicion: str
     fecha_expedicion: date
@@ -180,11 +171,12 @@ class ProgramaResumen:
 
 @dataclass(frozen=True, slots=True)
 class ResultadoCancelacion:
-    folio_control: str
+    folio_control: str | None  # None when the certificate has no folioControl
     estatus: EstatusCertificado
     fecha_solicitud: datetime
     fecha_efectiva: datetime
     mensaje: str
+    folio_digital: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ from mec_ws.services.dto import (
     FormatoExportacion,
     Principal,
 )
-from mec_ws.services.query import filtered
+from mec_ws.services.query import filtered, listing_order
 from models import Campus, Certificate, Institution
 
 CHUNK_ROWS = 2_000
@@ -99,9 +99,7 @@ def iter_certificados(
     query = (
         filtered(who, filtro)
         .with_only_columns(*_COLUMNS)
-        .order_by(
-            Certificate.fecha_carga, Certificate.folio_control, Certificate.institution_id, Certificate.id
-        )
+        .order_by(*listing_order())
         .execution_options(yield_per=chunk_rows)
     )
     return map(_resumen, session.execute(query))

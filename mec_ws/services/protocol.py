@@ -23,6 +23,7 @@ from mec_ws.services.dto import (
     ResultadoCancelacion,
     ResultadoPrograma,
     ResultadoPruebas,
+    ResultadoValidacion,
 )
 
 
@@ -33,6 +34,10 @@ class MecServices(Protocol):
         self, who: Principal, folio_pago: str, nombre_archivo: str, contenido: bytes
     ) -> CargaResult: ...
 
+    def valida_certificados(
+        self, who: Principal, nombre_archivo: str, contenido: bytes, folio_pago: str | None
+    ) -> ResultadoValidacion: ...
+
     def consulta_estatus_carga(self, who: Principal, folio_pago: str) -> EstatusCarga: ...
 
     def descarga_resultado_carga(self, who: Principal, numero_lote: int) -> Archivo: ...
@@ -42,8 +47,14 @@ class MecServices(Protocol):
     ) -> PaginaCertificados: ...
 
     def descarga_certificado(
-        self, who: Principal, folio_control: str, formato: FormatoCertificado
-    ) -> Archivo: ...
+        self,
+        who: Principal,
+        folio_control: str | None,
+        formato: FormatoCertificado,
+        folio_digital: str | None = None,
+    ) -> Archivo:
+        """Exactly one of ``folio_control`` / ``folio_digital`` names the certificate."""
+        ...
 
     def carga_programa_estudios(
         self, who: Principal, nombre_archivo: str, contenido: bytes
@@ -57,8 +68,15 @@ class MecServices(Protocol):
     ) -> Archivo: ...
 
     def solicita_cancelacion(
-        self, who: Principal, folio_control: str, motivo: str, observaciones: str | None
-    ) -> ResultadoCancelacion: ...
+        self,
+        who: Principal,
+        folio_control: str | None,
+        motivo: str,
+        observaciones: str | None,
+        folio_digital: str | None = None,
+    ) -> ResultadoCancelacion:
+        """Exactly one of ``folio_control`` / ``folio_digital`` names the certificate."""
+        ...
 
     def consulta_documentos(self, who: Principal) -> list[Documento]: ...
 

@@ -2,20 +2,33 @@
 
 Every filter is optional and they combine with AND.  Date filters on ``fechaCarga`` are calendar
 dates in Mexico City time, both ends inclusive (the day ``hasta`` counts whole); ``fechaExpedicion``
-is a calendar date already.  Results are ordered by ``fechaCarga`` then ``folioControl`` (then the
-institution and the row id, so that pages are stable even across institutions for an SEP
-operator).  ``institucion`` and ``campus`` in the results are the registered names.  An IPES user
+is a calendar date already.  Results are ordered by ``fechaCarga`` then ``folioControl`` (certificates
+without one after those with one, explicitly: SQLite and PostgreSQL place NULLs differently by
+default) then the institution and the row id, so that pages are stable even across institutions for
+an SEP operator.  ``institucion`` and ``campus`` in the results are the registered names.  An IPES user
 sees only its institution; an SEP operator sees all, or one institution with ``idInstitucion``.
+
+At national scale (``benchmarks/queries.py``, a million rows): ``totalRegistros`` is exact — a sum
+over the trigger-kept :class:`models.CertificateCount` when only institution, campus and estatus
+filter, else a ``COUNT`` on ``certificates`` without joins — and a page is located on ids by an
+index-only scan of an ordered index, from whichever end of the order is nearer, before its rows are
+read and joined.
+
+Extreme dates are clamped, never an error: ``fechaCargaHasta`` on the last representable day
+(9999-12-31) means "no upper bound", and ``fechaCargaDesde`` before 1900 "no lower bound" (no
+certificate was loaded outside that range).  A page past the last one is simply empty.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session, defer
 
 from mec_ws.config import Settings
 from mec_ws.errors import CertificadoInexistente, SolicitudInvalida
@@ -28,10 +41,50 @@ from mec_ws.services.dto import (
     PaginaCertificados,
     Principal,
 )
-from models import Campus, Certificate, Institution
+from models import Campus, Certificate, CertificateCount, Institution
 
 MEXICO_CITY = ZoneInfo("America/Mexico_City")
 MAX_PAGE_SIZE = 500
+EARLIEST_LOAD_DAY = date(1900, 1, 1)
+
+
+def listing_order() -> tuple[ColumnElement[Any], ...]:
+    """The order of ``consultaCertificados`` and its export: total, and the same on every database."""
+    return page_order()
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateKey:
+    """How a request names one certificate: by ``folioControl`` or by ``folioDigital``."""
+
+    folio_control: str | None
+    folio_digital: str | None
+
+    @classmethod
+    def of(cls, folio_control: str | None, folio_digital: str | None) -> CertificateKey:
+        """Exactly one of the two, else ``SolicitudInvalida`` (blank counts as absent)."""
+        control, digital = _text(folio_control), _text(folio_digital)
+        if control and digital:
+            raise SolicitudInvalida(
+                "Indique solo uno de folioControl o folioDigital para identificar el certificado, no ambos."
+            )
+        if not control and not digital:
+            raise SolicitudInvalida(
+                "Indique el folioControl o el folioDigital del certificado (exactamente uno de los dos); "
+                "un certificado sin folioControl se identifica por su folioDigital."
+            )
+        return cls(control, digital)
+
+    def condition(self) -> ColumnElement[bool]:
+        if self.folio_digital is not None:
+            return Certificate.folio_digital == self.folio_digital
+        return Certificate.folio_control == self.folio_control
+
+    def described(self) -> str:
+        """Spanish, for messages: «folio de control «X»» or «folio digital «Y»»."""
+        if self.folio_digital is not None:
+            return f"folio digital «{self.folio_digital}»"
+        return f"folio de control «{self.folio_control}»"
 
 
 def start_of_day(day: date) -> datetime:
@@ -49,18 +102,15 @@ def _check_range(desde: date | None, hasta: date | None, what: str) -> None:
         raise SolicitudInvalida(f"{what}: la fecha «desde» ({desde}) es posterior a «hasta» ({hasta}).")
 
 
-def filtered(who: Principal, filtro: FiltroCertificados) -> Select[tuple[Certificate, str, str]]:
-    """The certificates ``who`` may see that match ``filtro``, with institution and campus names."""
-    query = (
-        select(Certificate, Institution.name, Campus.name)
-        .join(Institution, Institution.id == Certificate.institution_id)
-        .join(Campus, Campus.id == Certificate.campus_id)
-    )
-    if who.is_operator:
-        if inst := _text(filtro.id_institucion):
-            query = query.where(Certificate.institution_id == inst)
-    else:
-        query = query.where(Certificate.institution_id == who.institution_id)
+def conditions(who: Principal, filtro: FiltroCertificados) -> list[ColumnElement[bool]]:
+    """The WHERE conditions (on ``certificates`` alone) of what ``who`` may see matching ``filtro``."""
+    where: list[ColumnElement[bool]] = []
+    if not who.is_operator:
+        where.append(Certificate.institution_id == who.institution_id)
+    if inst := _text(filtro.id_institucion):
+        # Within what the caller sees: an IPES user's own id changes nothing, another's matches
+        # nothing (an empty result, as for any other institution's data: "not found").
+        where.append(Certificate.institution_id == inst)
     for column, value in (
         (Certificate.campus_id, filtro.id_campus),
         (Certificate.folio_pago, filtro.folio_pago),
@@ -69,22 +119,49 @@ def filtered(who: Principal, filtro: FiltroCertificados) -> Select[tuple[Certifi
         (Certificate.curp, filtro.curp.upper() if filtro.curp else None),
     ):
         if text := _text(value):
-            query = query.where(column == text)
+            where.append(column == text)
     _check_range(filtro.fecha_expedicion_desde, filtro.fecha_expedicion_hasta, "fechaExpedicion")
     _check_range(filtro.fecha_carga_desde, filtro.fecha_carga_hasta, "fechaCarga")
     if filtro.fecha_expedicion_desde is not None:
-        query = query.where(Certificate.fecha_expedicion >= filtro.fecha_expedicion_desde)
+        where.append(Certificate.fecha_expedicion >= filtro.fecha_expedicion_desde)
     if filtro.fecha_expedicion_hasta is not None:
-        query = query.where(Certificate.fecha_expedicion <= filtro.fecha_expedicion_hasta)
-    if filtro.fecha_carga_desde is not None:
-        query = query.where(Certificate.fecha_carga >= start_of_day(filtro.fecha_carga_desde))
-    if filtro.fecha_carga_hasta is not None:
-        query = query.where(
-            Certificate.fecha_carga < start_of_day(filtro.fecha_carga_hasta + timedelta(days=1))
-        )
+        where.append(Certificate.fecha_expedicion <= filtro.fecha_expedicion_hasta)
+    if filtro.fecha_carga_desde is not None and filtro.fecha_carga_desde > EARLIEST_LOAD_DAY:
+        where.append(Certificate.fecha_carga >= start_of_day(filtro.fecha_carga_desde))
+    if filtro.fecha_carga_hasta is not None and filtro.fecha_carga_hasta < date.max:
+        where.append(Certificate.fecha_carga < start_of_day(filtro.fecha_carga_hasta + timedelta(days=1)))
     if filtro.estatus is not None:
-        query = query.where(Certificate.estatus == filtro.estatus)
-    return query
+        where.append(Certificate.estatus == filtro.estatus)
+    return where
+
+
+def filtered(who: Principal, filtro: FiltroCertificados) -> Select[tuple[Certificate, str, str]]:
+    """The certificates ``who`` may see that match ``filtro``, with institution and campus names."""
+    return (
+        select(Certificate, Institution.name, Campus.name)
+        .join(Institution, Institution.id == Certificate.institution_id)
+        .join(Campus, Campus.id == Certificate.campus_id)
+        .where(*conditions(who, filtro))
+    )
+
+
+def page_order(*, descending: bool = False) -> tuple[ColumnElement[Any], ...]:
+    """The stable order of results: ``fechaCarga``, ``folioControl`` (certificates without one after
+    those with one, explicitly on both databases), institution, row id; ``descending`` is its exact
+    reverse (PostgreSQL's defaults, so its ordered indexes serve both directions)."""
+    if descending:
+        return (
+            Certificate.fecha_carga.desc(),
+            Certificate.folio_control.desc().nulls_first(),
+            Certificate.institution_id.desc(),
+            Certificate.id.desc(),
+        )
+    return (
+        Certificate.fecha_carga.asc(),
+        Certificate.folio_control.asc().nulls_last(),
+        Certificate.institution_id.asc(),
+        Certificate.id.asc(),
+    )
 
 
 def resumen(cert: Certificate, institucion: str, campus: str) -> CertificadoResumen:
@@ -104,6 +181,47 @@ def resumen(cert: Certificate, institucion: str, campus: str) -> CertificadoResu
     )
 
 
+def _counted_only_by_kept_columns(filtro: FiltroCertificados) -> bool:
+    """Whether ``filtro`` filters by nothing but institution, campus and estatus."""
+    return not any(
+        (
+            _text(filtro.folio_pago),
+            _text(filtro.folio_control),
+            _text(filtro.folio_digital),
+            _text(filtro.curp),
+            filtro.fecha_expedicion_desde,
+            filtro.fecha_expedicion_hasta,
+            filtro.fecha_carga_desde,
+            filtro.fecha_carga_hasta,
+        )
+    )
+
+
+def _total(
+    session: Session, who: Principal, filtro: FiltroCertificados, where: list[ColumnElement[bool]]
+) -> int:
+    """The exact number of matching certificates.
+
+    Filtered only by institution, campus and estatus, it is the sum of the kept counts
+    (:class:`models.CertificateCount`, a few rows); otherwise a ``COUNT`` over ``certificates``
+    alone (every row has its institution and campus, so the joins would not change it).
+    """
+    if _counted_only_by_kept_columns(filtro):
+        kept: list[ColumnElement[bool]] = []
+        inst = _text(filtro.id_institucion) if who.is_operator else who.institution_id
+        asked = _text(filtro.id_institucion)
+        if not who.is_operator and asked and asked != who.institution_id:
+            return 0  # another institution's data does not exist for an IPES user
+        if inst:
+            kept.append(CertificateCount.institution_id == inst)
+        if campus := _text(filtro.id_campus):
+            kept.append(CertificateCount.campus_id == campus)
+        if filtro.estatus is not None:
+            kept.append(CertificateCount.estatus == filtro.estatus)
+        return int(session.scalar(select(func.coalesce(func.sum(CertificateCount.n), 0)).where(*kept)) or 0)
+    return int(session.scalar(select(func.count()).select_from(Certificate).where(*where)) or 0)
+
+
 def consulta_certificados(
     session: Session, who: Principal, filtro: FiltroCertificados, pagina: int, registros_por_pagina: int
 ) -> PaginaCertificados:
@@ -113,15 +231,38 @@ def consulta_certificados(
         )
     if pagina < 1:
         raise SolicitudInvalida(f"pagina empieza en 1 (se recibió {pagina}).")
-    query = filtered(who, filtro)
-    total = int(session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
-    rows = session.execute(
-        query.order_by(
-            Certificate.fecha_carga, Certificate.folio_control, Certificate.institution_id, Certificate.id
+    where = conditions(who, filtro)
+    total = _total(session, who, filtro, where)
+    offset = (pagina - 1) * registros_por_pagina
+    if offset >= total:
+        rows: list[Any] = []
+    else:
+        # The page is found on ids alone (the ordered/covering indexes of ``models.Certificate``
+        # make that an index-only scan), and only its rows are then read whole and joined.  A page
+        # past the middle is taken from the other end of the order, so the last pages cost what
+        # the first ones do; the walk is longest for the middle page of a large result.
+        limit = min(registros_por_pagina, total - offset)
+        from_end = total - offset - limit  # rows after the page
+        backwards = from_end < offset
+        skip = from_end if backwards else offset
+        ids = (
+            select(Certificate.id)
+            .where(*where)
+            .order_by(*page_order(descending=backwards))
+            .offset(skip)
+            .limit(limit)
+            .subquery()
         )
-        .offset((pagina - 1) * registros_por_pagina)
-        .limit(registros_por_pagina)
-    ).all()
+        rows = list(
+            session.execute(
+                select(Certificate, Institution.name, Campus.name)
+                .join(ids, ids.c.id == Certificate.id)
+                .join(Institution, Institution.id == Certificate.institution_id)
+                .join(Campus, Campus.id == Certificate.campus_id)
+                .options(defer(Certificate.stamped_xml))
+                .order_by(*page_order())
+            ).all()
+        )
     return PaginaCertificados(
         total_registros=total,
         pagina=pagina,
@@ -130,40 +271,46 @@ def consulta_certificados(
     )
 
 
-def _file_name(folio_control: str, suffix: str = ".xml") -> str:
-    return (re.sub(r"[^A-Za-z0-9._-]+", "_", folio_control).strip("._") or "certificado") + suffix
+def _file_name(stem: str, suffix: str = ".xml") -> str:
+    return (re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._") or "certificado") + suffix
 
 
 def descarga_certificado(
     session: Session,
     who: Principal,
-    folio_control: str,
+    folio_control: str | None,
     formato: FormatoCertificado,
     *,
+    folio_digital: str | None = None,
     settings: Settings | None = None,
 ) -> Archivo:
     """The stamped XML, or its printable PDF (``settings.public_url`` gives the QR's verification URL;
-    ``None`` means :meth:`Settings.from_env`)."""
+    ``None`` means :meth:`Settings.from_env`).
+
+    The certificate is named by exactly one of ``folio_control`` (unique within an institution: an
+    IPES user gets its own) and ``folio_digital`` (unique everywhere: how an SEP operator names one
+    certificate, and the only name of a certificate without folioControl).
+    """
+    key = CertificateKey.of(folio_control, folio_digital)
     if formato not in (FormatoCertificado.XML, FormatoCertificado.PDF):
         raise SolicitudInvalida(f"Formato no admitido: {formato}. Formatos disponibles: XML, PDF.")
-    folio_control = (folio_control or "").strip()
-    query = select(Certificate).where(Certificate.folio_control == folio_control)
+    query = select(Certificate).where(key.condition())
     if not who.is_operator:
         query = query.where(Certificate.institution_id == who.institution_id)
     found = session.scalars(query.order_by(Certificate.id).limit(2)).all()
     if not found:
         raise CertificadoInexistente(
-            f"El certificado con folio de control «{folio_control}» no existe "
-            "o no corresponde a su institución."
+            f"El certificado con {key.described()} no existe o no corresponde a su institución."
         )
     if len(found) > 1:
         raise SolicitudInvalida(
-            f"El folio de control «{folio_control}» existe en varias instituciones; "
-            "descárguelo con un usuario de la institución correspondiente."
+            f"El {key.described()} existe en varias instituciones; indique el folioDigital del "
+            "certificado, o descárguelo con un usuario de la institución correspondiente."
         )
     cert = found[0]
+    stem = cert.folio_control or cert.folio_digital
     if formato == FormatoCertificado.PDF:
         url = verification_url(settings or Settings.from_env(), cert.folio_digital)
         pdf = render_certificate_pdf(cert.stamped_xml, estatus=cert.estatus, verification_url=url)
-        return Archivo(nombre_archivo=_file_name(folio_control, ".pdf"), contenido=pdf)
-    return Archivo(nombre_archivo=_file_name(folio_control), contenido=cert.stamped_xml)
+        return Archivo(nombre_archivo=_file_name(stem, ".pdf"), contenido=pdf)
+    return Archivo(nombre_archivo=_file_name(stem), contenido=cert.stamped_xml)

@@ -2,8 +2,9 @@
 
 While a batch is processed its ``mensaje`` tells how many files were checked so far (the worker
 writes that progress); once processed, every file is listed with its findings.  ``intentosUsados``
-counts the attempts taken (a batch being processed holds its attempt), ``intentosRestantes`` those
-still available (none once the folio is accepted).  Another institution's folio or batch is
+and ``intentosRestantes`` are the one count of :mod:`mec_ws.services.attempts` (used: judged
+batches; a batch being processed holds its attempt, so it is not among those left; none left once
+the folio is accepted).  Another institution's folio or batch is
 "not found"; an SEP operator sees all.
 """
 
@@ -14,21 +15,25 @@ from collections.abc import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from mec_ws.batches.processing import UPLOAD_ORDINAL
 from mec_ws.batches.results import ResultFile, build_result_zip
 from mec_ws.errors import CargaEnProceso, LoteInexistente
+from mec_ws.services.attempts import tally
 from mec_ws.services.dto import (
     Archivo,
     ArchivoDetalle,
     Error,
+    EstatusArchivo,
     EstatusCarga,
     EstatusLote,
     Lote,
     Principal,
 )
-from mec_ws.services.upload import attempts_left, folio_not_found
+from mec_ws.services.upload import folio_not_found
 from models import Batch, BatchFile, Certificate, FolioPago
 
-PROCESSED = (EstatusLote.ACEPTADO, EstatusLote.RECHAZADO)
+PROCESSED = (EstatusLote.ACEPTADO, EstatusLote.RECHAZADO, EstatusLote.FALLIDO)
+JUDGED = (EstatusLote.ACEPTADO, EstatusLote.RECHAZADO)
 
 
 def _visible(who: Principal, institution_id: str) -> bool:
@@ -76,26 +81,47 @@ def consulta_estatus_carga(session: Session, who: Principal, folio_pago: str) ->
     ).one_or_none()
     if folio is None or not _visible(who, folio.institution_id):
         raise folio_not_found(folio_pago)
-    batches = sorted(folio.batches, key=lambda b: b.intento)
+    batches = sorted(folio.batches, key=lambda b: (b.received_at, b.numero_lote))
+    count = tally(b.estatus for b in batches)  # FALLIDO: neither used nor held
     return EstatusCarga(
         folio_pago=folio.folio,
         cantidad_certificados=folio.cantidad,
-        intentos_usados=len(batches),
-        intentos_restantes=attempts_left(folio, len(batches)),
+        intentos_usados=count.used,
+        intentos_restantes=count.left,
         estatus_folio=folio.estatus,
         lotes=tuple(_lote(b) for b in batches),
     )
 
 
-def _stamped(session: Session, numero_lote: int, names: dict[str, str]) -> Iterator[tuple[str, bytes]]:
+def _files_by_digital(session: Session, batch: Batch) -> dict[str, BatchFile]:
+    """folio digital -> the file it was stamped from, for an accepted batch.
+
+    The worker inserts a batch's certificates in file order, so the n-th certificate (by id) is the
+    n-th file (by ordinal): that pairs files without a folioControl too.  When the two lists do not
+    line up (a batch of an older version), files are paired by folioControl alone.
+    """
+    certs = session.execute(
+        select(Certificate.folio_control, Certificate.folio_digital)
+        .where(Certificate.batch_id == batch.numero_lote)
+        .order_by(Certificate.id)
+    ).all()
+    files = sorted((f for f in batch.files if f.ordinal != UPLOAD_ORDINAL), key=lambda f: f.ordinal)
+    if len(files) == len(certs) and all(f.folio_control == c[0] for f, c in zip(files, certs, strict=True)):
+        return {c[1]: f for f, c in zip(files, certs, strict=True)}
+    by_folio = {f.folio_control: f for f in files if f.folio_control}
+    return {digital: by_folio[fc] for fc, digital in certs if fc in by_folio}
+
+
+def _stamped(session: Session, numero_lote: int, files: dict[str, BatchFile]) -> Iterator[tuple[str, bytes]]:
     rows = session.execute(
-        select(Certificate.folio_control, Certificate.stamped_xml)
+        select(Certificate.folio_control, Certificate.folio_digital, Certificate.stamped_xml)
         .where(Certificate.batch_id == numero_lote)
         .order_by(Certificate.id)
         .execution_options(yield_per=100)
     )
-    for folio_control, xml in rows:
-        yield names.get(folio_control, f"{folio_control}.xml"), xml
+    for folio_control, folio_digital, xml in rows:
+        source = files.get(folio_digital)
+        yield (source.nombre if source else f"{folio_control or folio_digital}.xml"), xml
 
 
 def descarga_resultado_carga(session: Session, who: Principal, numero_lote: int) -> Archivo:
@@ -107,25 +133,29 @@ def descarga_resultado_carga(session: Session, who: Principal, numero_lote: int)
             f"El lote {numero_lote} aún se está procesando ({batch.mensaje}); "
             "su resultado estará disponible al terminar."
         )
-    digital = dict(
-        session.execute(
-            select(Certificate.folio_control, Certificate.folio_digital).where(
-                Certificate.batch_id == numero_lote
-            )
-        ).all()
-    )
+    accepted = batch.estatus is EstatusLote.ACEPTADO
+    by_digital = _files_by_digital(session, batch) if accepted else {}
+    digital_of = {f.ordinal: digital for digital, f in by_digital.items()}
     files = [
         ResultFile(
             nombre=f.nombre,
             folio_control=f.folio_control,
             estatus=f.estatus,
             errores=tuple(f.errores),
-            folio_digital=digital.get(f.folio_control or ""),
+            folio_digital=digital_of.get(f.ordinal),
         )
         for f in batch.files
     ]
-    names = {f.folio_control: f.nombre for f in batch.files if f.folio_control}
-    stamped = _stamped(session, numero_lote, names) if batch.estatus is EstatusLote.ACEPTADO else iter(())
+    if batch.estatus is EstatusLote.FALLIDO:  # nothing was judged: say so, in the batch's own words
+        files = [
+            ResultFile(
+                nombre=batch.nombre_archivo,
+                folio_control=None,
+                estatus=EstatusArchivo.CON_ERRORES,
+                errores=({"codigo": str(EstatusLote.FALLIDO), "mensaje": batch.mensaje, "estatus": "ERROR"},),
+            )
+        ]
+    stamped = _stamped(session, numero_lote, by_digital) if accepted else iter(())
     with build_result_zip(files, stamped) as spool:
         content = spool.read()
     return Archivo(nombre_archivo=f"resultado-lote-{numero_lote}.zip", contenido=content)

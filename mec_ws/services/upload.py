@@ -1,36 +1,50 @@
 """``cargaCertificados``: take an upload against a folio de pago, store it durably, answer at once.
 
-The checks, in order, all inside one transaction that holds the folio row (``SELECT … FOR UPDATE``
-on PostgreSQL; SQLite transactions start with ``BEGIN IMMEDIATE``, see :mod:`mec_ws.db`):
+First the package, with no folio and no lock (:mod:`mec_ws.batches.intake`): empty, too large,
+neither XML nor ZIP, and every package fault (empty ZIP, folder, nested archive, encrypted or
+unreadable entry, too many entries, duplicate names, an entry over ``MEC_MAX_XML_MB``...) is
+``ArchivoInvalido`` naming the entry and why.  The package is read from the bytes already in
+memory, entry by entry, never copied.  Then, still without any lock, the folio must exist and
+belong to the caller's institution (else ``FolioInexistente``) and the file is written and
+``fsync``'d (content-addressed, so a file written for an upload that is then refused is harmless
+and reused by a retry): the slow fsync of up to 100 MB holds no row lock and, on SQLite, not the
+database's write lock.  Then the checks, in order, inside one short transaction that holds the
+folio row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite transactions start with ``BEGIN
+IMMEDIATE``, see :mod:`mec_ws.db`):
 
 1. the folio exists and belongs to the caller's institution (else ``FolioInexistente``);
-2. the very same bytes already form a live batch of this folio → that batch, nothing consumed;
+2. the very same bytes already form a batch of this folio, whatever its status (accepted, rejected,
+   in process) → that batch, nothing spent;
 3. the folio is accepted (``FolioAceptado``), spent (``FolioAgotado``) or has a batch still
    ``RECIBIDO``/``EN_PROCESO`` (``CargaEnProceso``);
-4. the file is written and ``fsync``'d, then the batch row (``RECIBIDO``) is committed.
+4. the package holds exactly the certificates the folio covers (else ``CantidadNoCoincide``,
+   saying both numbers);
+5. the batch row (``RECIBIDO``) is committed.
 
-``(folio_id, intento)`` is unique in the database, so of two concurrent uploads only one can take
-the attempt; the other gets ``CargaEnProceso`` (or, when it carried the same bytes, the batch the
-first one created).  Upload-level checks that need no folio (size, empty, neither XML nor ZIP, a
-ZIP without a readable central directory) come first and never consume anything.
+No fault spends anything: only a judged batch uses an attempt (:mod:`mec_ws.services.attempts`,
+the one count).  ``(folio_id, intento)`` is unique in the database, so of two concurrent uploads
+only one can take the attempt; the other gets ``CargaEnProceso`` (or, when it carried the same
+bytes, the batch the first one created: ``(folio_id, sha256)`` is unique too).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mec_ws.batches.intake import check_upload
+from mec_ws import db
+from mec_ws.batches.intake import check_count, check_package
 from mec_ws.batches.storage import BatchStorage, sha256_hex
 from mec_ws.config import Settings
 from mec_ws.errors import CargaEnProceso, FolioAceptado, FolioAgotado, FolioInexistente, SolicitudInvalida
+from mec_ws.services.attempts import PENDING, Attempts, attempts_of
 from mec_ws.services.dto import CargaResult, EstatusFolio, EstatusLote, Principal
+from mec_ws.services.failed import requeue
 from models import MAX_ATTEMPTS, Batch, FolioPago
 
-PENDING = (EstatusLote.RECIBIDO, EstatusLote.EN_PROCESO)
 MAX_NAME = 255
 
 
@@ -47,34 +61,57 @@ def lock_folio(session: Session, folio_pago: str, who: Principal) -> FolioPago:
     return folio
 
 
-def attempts_left(folio: FolioPago, batches: int) -> int:
-    """What the client may still try: none once accepted, else the attempts not yet taken."""
-    if folio.estatus is EstatusFolio.ACEPTADO:
-        return 0
-    return max(0, MAX_ATTEMPTS - batches)
+def _check_visible(session: Session, folio_pago: str, who: Principal) -> None:
+    """``FolioInexistente`` unless the folio exists and is ``who``'s; a read that ends its
+    transaction (on SQLite it takes no write lock)."""
+    if session.in_transaction():
+        session.rollback()
+    db.read_only(session)
+    owner = session.scalar(select(FolioPago.institution_id).where(FolioPago.folio == folio_pago))
+    session.rollback()
+    if owner is None or (not who.is_operator and owner != who.institution_id):
+        raise folio_not_found(folio_pago)
 
 
-def _result(batch: Batch, folio: FolioPago, batches: int, mensaje: str) -> CargaResult:
+def _result(batch: Batch, folio: FolioPago, left: int, mensaje: str) -> CargaResult:
     return CargaResult(
         numero_lote=batch.numero_lote,
         folio_pago=folio.folio,
         intento=batch.intento,
-        intentos_restantes=attempts_left(folio, batches),
+        intentos_restantes=left,
         estatus=batch.estatus,
         mensaje=mensaje,
     )
 
 
 def _same_upload(session: Session, folio: FolioPago, digest: str) -> Batch | None:
-    return session.scalars(
-        select(Batch).where(
-            Batch.folio_id == folio.id, Batch.sha256 == digest, Batch.estatus != EstatusLote.RECHAZADO
-        )
-    ).first()
+    """The batch of ``folio`` with these very bytes, whatever its status."""
+    return session.scalars(select(Batch).where(Batch.folio_id == folio.id, Batch.sha256 == digest)).first()
 
 
-def _batch_count(session: Session, folio: FolioPago) -> int:
-    return int(session.scalar(select(func.count()).where(Batch.folio_id == folio.id)) or 0)
+def _spent(folio: FolioPago) -> FolioAgotado:
+    return FolioAgotado(f"El folio de pago «{folio.folio}» ya usó sus {MAX_ATTEMPTS} intentos de carga.")
+
+
+def _resume_failed(session: Session, batch: Batch, folio: FolioPago, now: datetime) -> CargaResult:
+    """The same bytes as a batch that failed through our fault: that batch goes back to the queue."""
+    requeue(
+        session,
+        batch,
+        folio,
+        now=now,
+        mensaje="Recibido de nuevo tras una falla del servicio; en espera de procesamiento.",
+    )
+    session.flush()
+    result = _result(
+        batch,
+        folio,
+        attempts_of(session, folio).left,
+        f"Este mismo archivo ya se había recibido como lote {batch.numero_lote}, que no pudo procesarse "
+        f"por una falla del servicio; se procesará de nuevo como intento {batch.intento} de {MAX_ATTEMPTS}.",
+    )
+    session.commit()
+    return result
 
 
 def _retry_message(batch: Batch) -> str:
@@ -101,48 +138,47 @@ def receive_upload(
         )
     nombre = (nombre_archivo or "").strip()[:MAX_NAME] or "carga"
     folio_pago = (folio_pago or "").strip()
-    kind, total = check_upload(contenido, settings)  # ArchivoInvalido; nothing consumed
+    package = check_package(contenido, settings, nombre)  # ArchivoInvalido; nothing spent
     digest = sha256_hex(contenido)
+    _check_visible(session, folio_pago, who)  # FolioInexistente before anything is written
+    stored = storage.store(contenido)  # durable before the batch row exists; no lock held
     try:
         folio = lock_folio(session, folio_pago, who)
         previous = _same_upload(session, folio, digest)
+        if previous is not None and previous.estatus is EstatusLote.FALLIDO:
+            return _resume_failed(session, previous, folio, now)
         if previous is not None:
-            result = _result(previous, folio, _batch_count(session, folio), _retry_message(previous))
+            result = _result(previous, folio, attempts_of(session, folio).left, _retry_message(previous))
             session.rollback()
             return result
-        if folio.estatus is EstatusFolio.ACEPTADO:
+        count: Attempts = attempts_of(session, folio)
+        if count.accepted or folio.estatus is EstatusFolio.ACEPTADO:
             raise FolioAceptado(f"El folio de pago «{folio.folio}» ya fue aceptado; no admite más cargas.")
-        if folio.intentos_usados >= MAX_ATTEMPTS or folio.estatus is EstatusFolio.AGOTADO:
-            raise FolioAgotado(
-                f"El folio de pago «{folio.folio}» ya usó sus {MAX_ATTEMPTS} intentos de carga."
-            )
-        pending = session.scalars(
-            select(Batch).where(Batch.folio_id == folio.id, Batch.estatus.in_(PENDING))
-        ).first()
-        if pending is not None:
+        if count.exhausted:
+            raise _spent(folio)
+        if count.pending:
+            pending = session.scalars(
+                select(Batch).where(Batch.folio_id == folio.id, Batch.estatus.in_(PENDING))
+            ).first()
+            numero = f" {pending.numero_lote}" if pending is not None else ""
             raise CargaEnProceso(
-                f"El lote {pending.numero_lote} del folio «{folio.folio}» aún se está procesando; "
+                f"El lote{numero} del folio «{folio.folio}» aún se está procesando; "
                 "espere su resultado antes de volver a cargar."
             )
-        batches = _batch_count(session, folio)
-        if batches >= MAX_ATTEMPTS:
-            raise FolioAgotado(
-                f"El folio de pago «{folio.folio}» ya usó sus {MAX_ATTEMPTS} intentos de carga."
-            )
-        stored = storage.store(contenido)  # durable before the batch row exists
+        check_count(package.certificates, folio.folio, folio.cantidad)  # CantidadNoCoincide
         batch = Batch(
             folio_id=folio.id,
             institution_id=folio.institution_id,
-            intento=batches + 1,
+            intento=count.next_intento,
             nombre_archivo=nombre,
             stored_path=stored.relative_path,
             sha256=stored.sha256,
             size_bytes=stored.size,
-            kind=kind,
+            kind=package.kind,
             estatus=EstatusLote.RECIBIDO,
             mensaje="Recibido; en espera de procesamiento.",
             received_at=now,
-            total_archivos=total,
+            total_archivos=package.certificates,
         )
         session.add(batch)
         folio.estatus = EstatusFolio.EN_PROCESO
@@ -150,7 +186,7 @@ def receive_upload(
         result = _result(
             batch,
             folio,
-            batches + 1,
+            attempts_of(session, folio).left,
             f"Archivo recibido como lote {batch.numero_lote} (intento {batch.intento} de {MAX_ATTEMPTS}); "
             "consulte su estatus con consultaEstatusCarga.",
         )
@@ -170,7 +206,7 @@ def _after_conflict(session: Session, who: Principal, folio_pago: str, digest: s
         folio = lock_folio(session, folio_pago, who)
         previous = _same_upload(session, folio, digest)
         if previous is not None:
-            return _result(previous, folio, _batch_count(session, folio), _retry_message(previous))
+            return _result(previous, folio, attempts_of(session, folio).left, _retry_message(previous))
     finally:
         session.rollback()
     raise CargaEnProceso(

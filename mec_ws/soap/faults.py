@@ -42,7 +42,8 @@ def build_error_mec(tns: str) -> type[ComplexModel]:
                     Unicode,
                     "Código de la falla, igual a la parte local de faultcode sin el prefijo "
                     "Client./Server.: Autenticacion, CuentaBloqueada, FolioInexistente, "
-                    "FolioAgotado, FolioAceptado, CargaEnProceso, ArchivoInvalido, LoteInexistente, "
+                    "FolioAgotado, FolioAceptado, CargaEnProceso, CantidadNoCoincide, ArchivoInvalido, "
+                    "LoteInexistente, "
                     "CertificadoInexistente, CancelacionNoPermitida, ProgramaInvalido, "
                     "DocumentoInexistente, PruebasIncompletas, SolicitudInvalida, Interno.",
                 ),

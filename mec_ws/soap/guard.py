@@ -5,17 +5,42 @@ lxml's schema validation), and reads a body of any size into memory.  The guard 
 once, bounded, and refuses with a ``Client.*`` fault (HTTP 500, ``text/xml``):
 
 - an empty body, or one that is not XML at all → ``Client.SolicitudInvalida``;
+- a multipart body (SwA/MTOM attachments, which the contract does not use) →
+  ``Client.SolicitudInvalida``;
+- a body that cannot be decoded: an unknown ``charset`` in Content-Type, or bytes that are not
+  valid in the declared (or detected) encoding → ``Client.SolicitudInvalida``;
 - a DOCTYPE or ENTITY declaration anywhere in it → ``Client.SolicitudInvalida`` (entity
   expansion attacks; the parser runs with ``huge_tree`` so it must never see one);
 - a body over :func:`max_request_bytes` → ``Client.ArchivoInvalido`` naming the limit in MB.
 
-Everything else goes on to spyne with the body already read.
+**One decoding.**  spyne decodes the body with the ``charset`` of Content-Type when there is one
+(``bytes.decode(charset)``, strictly) and otherwise hands the bytes to lxml, which looks for a
+byte-order mark, then the XML declaration's ``encoding``, then assumes UTF-8.  The guard decodes
+the same way (:func:`decode_body`), checks the *text*, and passes spyne that text re-encoded as
+UTF-8 with ``charset=utf-8`` and without the XML declaration, so spyne parses exactly what the
+guard checked (a UTF-16LE body without a BOM, declared in Content-Type, cannot hide a DOCTYPE).
+
+**Over-limit bodies are drained.**  Answering before the client has finished sending makes the
+server close a socket with unread data, which the client sees as a connection reset instead of
+the fault (Python's ``urllib`` does).  So the rest of the body is read and discarded — at most
+:data:`DRAIN_MAX_BYTES` (256 MB) and :data:`DRAIN_MAX_SECONDS` (60 s); past either bound the
+connection is simply closed — and the fault goes out with ``Connection: close``.
+
+**Slow bodies are cut.**  Reading the body has a deadline that grows with what arrived
+(:func:`body_deadline`: 60 s plus one second per 256 KB received) and, on gunicorn, the socket gets a
+:data:`IDLE_SECONDS` timeout for each read, so a client trickling or stalling its body frees its
+thread; it gets ``Client.SolicitudInvalida`` (if it is still listening).
 """
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import io
 import logging
+import re
+import socket
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -32,10 +57,32 @@ CONTENT_TYPE = "text/xml; charset=utf-8"
 ENVELOPE_SLACK = 1024 * 1024
 """Room for the envelope, the other fields and the base64 line breaks some clients add."""
 
+DRAIN_MAX_BYTES = 256 * 1024 * 1024
+DRAIN_MAX_SECONDS = 60.0
+IDLE_SECONDS = 30.0
+"""Longest wait for the next bytes of a body (on gunicorn, where the socket is reachable)."""
+
 _READ_BLOCK = 64 * 1024
-_BOMS_UTF16 = (b"\xff\xfe", b"\xfe\xff")
-_UTF8_BOM = b"\xef\xbb\xbf"
-_XML_SPACE = b" \t\r\n"
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+_XML_SPACE = " \t\r\n"
+_DECLARED_ENCODING = re.compile(rb"""^<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+_XML_DECLARATION = re.compile(r"^<\?xml\s[^>]*\?>")
+
+
+class BodyTooSlow(Exception):
+    """The body did not arrive within its deadline."""
+
+
+def body_deadline(received_bytes: int) -> float:
+    """Seconds a body may have taken once ``received_bytes`` of it arrived: 60 s plus 1 s per
+    256 KB received (a big upload must keep ≥ 256 KB/s on average; a small one gets a minute)."""
+    return 60.0 + received_bytes / (256 * 1024)
 
 
 def max_request_bytes(max_upload_bytes: int) -> int:
@@ -73,28 +120,88 @@ def send_fault(
     return [payload]
 
 
-def refusal(body: bytes) -> str | None:
-    """Why ``body`` must not reach the XML parser, in Spanish; ``None`` when it may."""
-    if not body.strip(_XML_SPACE):
-        return "La solicitud está vacía: envíe un sobre SOAP 1.1."
-    text: bytes | str
-    if body.startswith(_BOMS_UTF16):
-        try:
-            text = body.decode("utf-16")
-        except UnicodeDecodeError:
-            return "La solicitud no es un documento XML."
-        start = text.lstrip("\ufeff \t\r\n")[:1]
-        markers: tuple[Any, ...] = ("<!DOCTYPE", "<!ENTITY")
-        first_is_tag = start == "<"
+def header_charset(content_type: str | None) -> str | None:
+    """The ``charset`` parameter of a Content-Type, as spyne reads it (``cgi.parse_header``)."""
+    if not content_type:
+        return None
+    for part in content_type.split(";")[1:]:
+        key, eq, value = part.partition("=")
+        if eq and key.strip().lower() == "charset":
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            return value or None
+    return None
+
+
+def decode_body(body: bytes, charset: str | None) -> str:
+    """The body as text, decoded as spyne (with ``charset``) or lxml (without) would.
+
+    Raises :class:`ValueError` with a Spanish message when it cannot be decoded.
+    """
+    if charset:
+        encoding = charset
+        origin = f"el juego de caracteres «{charset}» de Content-Type"
     else:
-        text = body[len(_UTF8_BOM) :] if body.startswith(_UTF8_BOM) else body
-        first_is_tag = text.lstrip(_XML_SPACE)[:1] == b"<"
-        markers = (b"<!DOCTYPE", b"<!ENTITY")
-    if not first_is_tag:
+        encoding, origin = _sniff(body)
+    try:
+        if not codecs.lookup(encoding)._is_text_encoding:
+            raise LookupError(encoding)
+    except LookupError:
+        raise ValueError(f"La solicitud declara {origin}, que no se reconoce: use charset=utf-8.") from None
+    try:
+        text = body.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"La solicitud tiene bytes no válidos para {origin} (posición {exc.start}): "
+            "envíela en UTF-8 con charset=utf-8."
+        ) from None
+    return text
+
+
+def _sniff(body: bytes) -> tuple[str, str]:
+    """lxml's choice for bytes without a declared charset: BOM, XML declaration, UTF-8."""
+    for bom, name in _BOMS:
+        if body.startswith(bom):
+            return name, f"la marca de orden de bytes ({name.upper()})"
+    match = _DECLARED_ENCODING.match(body.lstrip(b" \t\r\n"))
+    if match:
+        name = match.group(1).decode("ascii")
+        return name, f"la codificación «{name}» de la declaración XML"
+    return "utf-8", "UTF-8 (la codificación por omisión de XML)"
+
+
+def refusal_of_text(text: str) -> str | None:
+    """Why the decoded body must not reach the XML parser, in Spanish; ``None`` when it may."""
+    stripped = text.lstrip("\ufeff" + _XML_SPACE)
+    if not stripped:
+        return "La solicitud está vacía: envíe un sobre SOAP 1.1."
+    if not stripped.startswith("<"):
         return "La solicitud no es un documento XML: envíe un sobre SOAP 1.1 (text/xml)."
-    if any(marker in text for marker in markers):
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
         return "La solicitud contiene una declaración DOCTYPE o ENTITY, que el servicio no admite."
     return None
+
+
+def refusal(body: bytes, charset: str | None = None) -> str | None:
+    """Why ``body`` must not reach the XML parser, in Spanish; ``None`` when it may."""
+    if not body.strip(b" \t\r\n"):
+        return "La solicitud está vacía: envíe un sobre SOAP 1.1."
+    try:
+        return refusal_of_text(decode_body(body, charset))
+    except ValueError as exc:
+        return str(exc)
+
+
+def normalized(text: str) -> bytes:
+    """The checked text as spyne gets it: UTF-8, without BOM or XML declaration."""
+    stripped = text.lstrip("\ufeff" + _XML_SPACE)
+    return _XML_DECLARATION.sub("", stripped, count=1).encode("utf-8")
+
+
+def _utf8_content_type(content_type: str | None) -> str:
+    media = (content_type or "text/xml").split(";", 1)[0].strip() or "text/xml"
+    return f"{media}; charset=utf-8"
 
 
 class RequestGuard:
@@ -108,27 +215,91 @@ class RequestGuard:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         declared = _content_length(environ)
+        stream = environ.get("wsgi.input")
+        _set_idle_timeout(environ)
         if declared is not None and declared > self.limit:
-            return self._too_large(start_response)
-        body = _read_bounded(environ.get("wsgi.input"), declared, self.limit + 1)
+            return self._too_large(start_response, stream, declared, already=0)
+        try:
+            body = _read_bounded(stream, declared, self.limit + 1)
+        except (BodyTooSlow, OSError):
+            logger.info("Solicitud SOAP cortada: el cuerpo no llegó a tiempo")
+            return send_fault(
+                start_response,
+                faults.solicitud_invalida(
+                    self.tns, "El cuerpo de la solicitud no llegó a tiempo; vuelva a enviarla."
+                ),
+                extra_headers=[("Connection", "close")],
+            )
         if len(body) > self.limit:
-            return self._too_large(start_response)
-        reason = refusal(body)
+            return self._too_large(start_response, stream, declared, already=len(body))
+        content_type = environ.get("CONTENT_TYPE")
+        media = str(content_type or "").split(";", 1)[0].strip().lower()
+        text: str | None = None
+        if media.startswith("multipart/"):  # SwA/MTOM: spyne would split parts the guard never saw
+            reason = (
+                "La solicitud trae adjuntos (multipart: SwA/MTOM), que el servicio no admite: envíe el "
+                "archivo en base64 dentro del sobre SOAP (text/xml)."
+            )
+        else:
+            try:
+                text = decode_body(body, header_charset(content_type))
+                reason = refusal_of_text(text)
+            except ValueError as exc:
+                reason = str(exc)
         if reason is not None:
             logger.info("Solicitud SOAP rechazada por el filtro: %s", reason)
             return send_fault(start_response, faults.solicitud_invalida(self.tns, reason))
+        assert text is not None
+        body = normalized(text)
         inner_environ = dict(environ)
+        inner_environ["CONTENT_TYPE"] = _utf8_content_type(content_type)
         inner_environ["wsgi.input"] = io.BytesIO(body)
         inner_environ["CONTENT_LENGTH"] = str(len(body))
         return self.inner(inner_environ, start_response)
 
-    def _too_large(self, start_response: Callable[..., Any]) -> list[bytes]:
+    def _too_large(
+        self, start_response: Callable[..., Any], stream: Any, declared: int | None, *, already: int
+    ) -> list[bytes]:
         mensaje = (
             f"La solicitud excede el límite de {self.max_upload_mb} MB para el archivo; "
             "divida la carga en archivos más pequeños."
         )
-        logger.info("Solicitud SOAP rechazada por tamaño (límite %d bytes)", self.limit)
-        return send_fault(start_response, faults.archivo_invalido(self.tns, mensaje))
+        drained = _drain(stream, declared, already)
+        logger.info(
+            "Solicitud SOAP rechazada por tamaño (límite %d bytes; %d bytes descartados)", self.limit, drained
+        )
+        return send_fault(
+            start_response,
+            faults.archivo_invalido(self.tns, mensaje),
+            extra_headers=[("Connection", "close")],
+        )
+
+
+def _set_idle_timeout(environ: dict[str, Any]) -> None:
+    """On gunicorn, bound each wait for body bytes (the socket is otherwise fully blocking)."""
+    sock = environ.get("gunicorn.socket")
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):  # already closed by the peer: the read will say so
+            sock.settimeout(IDLE_SECONDS)
+
+
+def _drain(stream: Any, declared: int | None, already: int) -> int:
+    """Read and discard the rest of the body, within :data:`DRAIN_MAX_BYTES` and
+    :data:`DRAIN_MAX_SECONDS`, so that the client can read the answer; the bytes drained."""
+    if stream is None:
+        return 0
+    remaining = DRAIN_MAX_BYTES if declared is None else min(declared - already, DRAIN_MAX_BYTES)
+    stop_at = time.monotonic() + DRAIN_MAX_SECONDS
+    drained = 0
+    try:
+        while drained < remaining and time.monotonic() < stop_at:
+            chunk = stream.read(min(_READ_BLOCK, remaining - drained))
+            if not chunk:
+                break
+            drained += len(chunk)
+    except OSError:  # the client went away or stalled: nothing left to be polite to
+        pass
+    return drained
 
 
 def _content_length(environ: dict[str, Any]) -> int | None:
@@ -149,7 +320,10 @@ def _read_bounded(stream: Any, declared: int | None, cap: int) -> bytes:
     wanted = cap if declared is None else min(declared, cap)
     chunks: list[bytes] = []
     read = 0
+    started = time.monotonic()
     while read < wanted:
+        if time.monotonic() - started > body_deadline(read):
+            raise BodyTooSlow
         chunk = stream.read(min(_READ_BLOCK, wanted - read))
         if not chunk:
             break

@@ -90,6 +90,15 @@ class MecSoap11(Soap11):
             mensaje = f"La solicitud no es válida: el contenido de {name} no es base64."
             raise faults.solicitud_invalida(self.app.interface.get_tns(), mensaje) from None
 
+    def decompose_incoming_envelope(self, ctx: Any, message: Any = Soap11.REQUEST) -> None:
+        """spyne's, refusing an envelope whose Body has no element (spyne crashes on it)."""
+        envelope_xml, _xmlids = ctx.in_document
+        body = envelope_xml.find(f"{{{self.ns_soap_env}}}Body")
+        if body is not None and not any(isinstance(child.tag, str) for child in body):
+            mensaje = "La solicitud no es válida: el cuerpo (Body) del sobre SOAP está vacío."
+            raise faults.solicitud_invalida(self.app.interface.get_tns(), mensaje)
+        super().decompose_incoming_envelope(ctx, message)
+
     def validate_body(self, ctx: Any, message: Any) -> None:
         try:
             super().validate_body(ctx, message)

@@ -116,15 +116,16 @@ def lote(t: WireTypes, item: dto.Lote) -> Any:
         totalArchivos=item.total_archivos,
         archivosConError=item.archivos_con_error,
         mensaje=item.mensaje,
-        detalle=[
-            t.ArchivoLote(
-                nombre=a.nombre,
-                folioControl=a.folio_control,
-                estatus=str(a.estatus),
-                errores=error_list(t, a.errores),
-            )
-            for a in item.detalle
-        ],
+        detalle=[archivo_lote(t, a) for a in item.detalle],
+    )
+
+
+def archivo_lote(t: WireTypes, a: dto.ArchivoDetalle) -> Any:
+    return t.ArchivoLote(
+        nombre=a.nombre,
+        folioControl=a.folio_control,
+        estatus=str(a.estatus),
+        errores=error_list(t, a.errores),
     )
 
 
@@ -212,6 +213,22 @@ def build_service(t: WireTypes, error_mec: type[ComplexModel]) -> type[ServiceBa
                 mensaje=r.mensaje,
             )
 
+        @operation(t.validaCertificados_in, t.validaCertificadosResponse, error_mec)
+        def validaCertificados(ctx, autenticacion, nombreArchivo, archivoBase64, folioPago):
+            """Valida certificados como lo haría el procesamiento, sin guardar ni consumir nada."""
+            r = services_of(ctx).valida_certificados(
+                login(ctx, autenticacion),
+                text(nombreArchivo),
+                binary(archivoBase64),
+                optional_text(folioPago),
+            )
+            return t.validaCertificadosResponse(
+                totalArchivos=r.total_archivos,
+                archivosConError=r.archivos_con_error,
+                mensaje=r.mensaje,
+                detalle=[archivo_lote(t, a) for a in r.detalle],
+            )
+
         @operation(t.consultaEstatusCarga_in, t.consultaEstatusCargaResponse, error_mec)
         def consultaEstatusCarga(ctx, autenticacion, folioPago):
             """Estado de las cargas de un folio de pago, con el detalle de cada archivo."""
@@ -257,20 +274,28 @@ def build_service(t: WireTypes, error_mec: type[ComplexModel]) -> type[ServiceBa
             )
 
         @operation(t.descargaCertificado_in, t.descargaCertificadoResponse, error_mec)
-        def descargaCertificado(ctx, autenticacion, folioControl, formato):
-            """Un certificado como XML sellado por la SEP o como PDF."""
+        def descargaCertificado(ctx, autenticacion, folioControl, folioDigital, formato):
+            """Un certificado como XML sellado por la SEP o como PDF, por folioControl o folioDigital."""
             r = services_of(ctx).descarga_certificado(
-                login(ctx, autenticacion), text(folioControl), dto.FormatoCertificado(formato)
+                login(ctx, autenticacion),
+                optional_text(folioControl),
+                dto.FormatoCertificado(formato),
+                optional_text(folioDigital),
             )
             return t.descargaCertificadoResponse(
                 nombreArchivo=r.nombre_archivo, archivoBase64=payload(r.contenido)
             )
 
         @operation(t.solicitaCancelacion_in, t.solicitaCancelacionResponse, error_mec)
-        def solicitaCancelacion(ctx, autenticacion, folioControl, motivo, observaciones):
-            """Solicita la cancelación de un certificado; surte efecto al vencer el plazo de revisión."""
+        def solicitaCancelacion(ctx, autenticacion, folioControl, folioDigital, motivo, observaciones):
+            """Solicita la cancelación de un certificado (por folioControl o folioDigital); surte efecto
+            al vencer el plazo de revisión."""
             r = services_of(ctx).solicita_cancelacion(
-                login(ctx, autenticacion), text(folioControl), text(motivo), optional_text(observaciones)
+                login(ctx, autenticacion),
+                optional_text(folioControl),
+                text(motivo),
+                optional_text(observaciones),
+                optional_text(folioDigital),
             )
             return t.solicitaCancelacionResponse(
                 folioControl=r.folio_control,
@@ -278,6 +303,7 @@ def build_service(t: WireTypes, error_mec: type[ComplexModel]) -> type[ServiceBa
                 fechaSolicitud=r.fecha_solicitud,
                 fechaEfectiva=r.fecha_efectiva,
                 mensaje=r.mensaje,
+                folioDigital=r.folio_digital,
             )
 
         @operation(t.cargaProgramaEstudios_in, t.cargaProgramaEstudiosResponse, error_mec)

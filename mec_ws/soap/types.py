@@ -30,6 +30,11 @@ Field = tuple[str, type[ModelBase]]
 TypeFactory = Callable[..., type[ModelBase]]
 
 MAX_REGISTROS_POR_PAGINA = 500
+CLAVE_CERTIFICADO_DOC = (
+    "Indique exactamente uno de folioControl o folioDigital (ambos o ninguno: SolicitudInvalida). "
+    "folioControl es opcional en el certificado; uno sin él se identifica por su folioDigital, que "
+    "también identifica sin ambigüedad un certificado para un operador de la SEP."
+)
 
 
 def required(model: type[ModelBase], doc: str = "", **attrs: Any) -> type[ModelBase]:
@@ -96,7 +101,8 @@ class WireTypes:
             tns,
             "EstatusLote",
             dto.EstatusLote,
-            "Estado de un lote: RECIBIDO (guardado, en espera), EN_PROCESO, ACEPTADO o RECHAZADO.",
+            "Estado de un lote: RECIBIDO (guardado, en espera), EN_PROCESO, ACEPTADO, RECHAZADO o FALLIDO "
+            "(falla del servicio, no de los certificados: no consume intento y libera el folio).",
         )
         self.EstatusFolio = enum_type(
             tns,
@@ -212,7 +218,12 @@ class WireTypes:
             [
                 (
                     "idInstitucion",
-                    optional(Unicode, "Solo operadores de la SEP; un usuario de una IPES ve solo la suya."),
+                    optional(
+                        Unicode,
+                        "Un operador de la SEP filtra por cualquier institución. Un usuario de una "
+                        "IPES solo ve la suya: su propia clave no cambia el resultado y la de otra "
+                        "institución no encuentra ningún certificado.",
+                    ),
                 ),
                 ("idCampus", optional(Unicode, "Clave del campus tal como aparece en el certificado.")),
                 ("folioPago", optional(Unicode)),
@@ -238,7 +249,7 @@ class WireTypes:
                 ("curp", required(Unicode)),
                 ("carrera", required(Unicode)),
                 ("folioPago", required(Unicode)),
-                ("folioControl", required(Unicode)),
+                ("folioControl", optional(Unicode, "Ausente cuando el certificado no trae folioControl.")),
                 ("folioDigital", required(Unicode)),
                 ("lugarExpedicion", required(Unicode)),
                 ("fechaExpedicion", required(Date)),
@@ -306,6 +317,39 @@ class WireTypes:
             "un intento.",
         )
 
+        self.validaCertificados_in: list[Field] = [
+            auth,
+            ("nombreArchivo", required(Unicode)),
+            (
+                "archivoBase64",
+                required(
+                    ByteArray,
+                    "Un XML de certificado o un ZIP de XML, como en cargaCertificados; a lo más "
+                    "MEC_VALIDA_MAX_ARCHIVOS certificados (100 por omisión).",
+                ),
+            ),
+            (
+                "folioPago",
+                optional(
+                    Unicode,
+                    "Opcional: con él se revisa también que la carga tenga los certificados que "
+                    "ampara el folio (CantidadNoCoincide).",
+                ),
+            ),
+        ]
+        self.validaCertificadosResponse = complex_type(
+            tns,
+            "validaCertificadosResponse",
+            [
+                ("totalArchivos", required(Integer32)),
+                ("archivosConError", required(Integer32)),
+                ("mensaje", required(Unicode)),
+                ("detalle", wrapped_list(self.ArchivoLote, "archivo")),
+            ],
+            "Lo que el procesamiento de una carga encontraría en estos archivos, con el registro de "
+            "la institución; no se guarda nada, no se crea lote ni se consume ningún intento.",
+        )
+
         self.consultaEstatusCarga_in: list[Field] = [auth, ("folioPago", required(Unicode))]
         self.consultaEstatusCargaResponse = complex_type(
             tns,
@@ -354,13 +398,14 @@ class WireTypes:
                 ("registrosPorPagina", required(Integer32)),
                 ("certificados", wrapped_list(self.Certificado, "certificado")),
             ],
-            "Una página de certificados, ordenados por fechaCarga y folioControl; el orden es "
-            "estable entre páginas.",
+            "Una página de certificados, ordenados por fechaCarga, folioControl (los que no lo "
+            "tienen, al final) y folioDigital; el orden es estable entre páginas.",
         )
 
         self.descargaCertificado_in: list[Field] = [
             auth,
-            ("folioControl", required(Unicode)),
+            ("folioControl", optional(Unicode, CLAVE_CERTIFICADO_DOC)),
+            ("folioDigital", optional(Unicode, CLAVE_CERTIFICADO_DOC)),
             ("formato", self.FormatoCertificado(min_occurs=1, nillable=False)),
         ]
         self.descargaCertificadoResponse = complex_type(
@@ -396,7 +441,8 @@ class WireTypes:
 
         self.solicitaCancelacion_in: list[Field] = [
             auth,
-            ("folioControl", required(Unicode)),
+            ("folioControl", optional(Unicode, CLAVE_CERTIFICADO_DOC)),
+            ("folioDigital", optional(Unicode, CLAVE_CERTIFICADO_DOC)),
             (
                 "motivo",
                 required(
@@ -411,7 +457,7 @@ class WireTypes:
             tns,
             "solicitaCancelacionResponse",
             [
-                ("folioControl", required(Unicode)),
+                ("folioControl", optional(Unicode, "Ausente cuando el certificado no trae folioControl.")),
                 ("estatus", self.EstatusCertificado(min_occurs=1, nillable=False)),
                 ("fechaSolicitud", required(DateTime, "Instante de la solicitud, en UTC.")),
                 (
@@ -424,6 +470,7 @@ class WireTypes:
                     ),
                 ),
                 ("mensaje", required(Unicode)),
+                ("folioDigital", optional(Unicode, "El folio digital del certificado.")),
             ],
             "La solicitud queda pendiente (CANCELACION_SOLICITADA) hasta fechaEfectiva; desde "
             "entonces el certificado está CANCELADO en consultas, descargas y verificación pública.",

@@ -360,6 +360,7 @@ BROKEN_VARIANTS: dict[str, BrokenFactory] = {
         13, _setter("Ipes", idCampus=UNREGISTERED_CAMPUS, campus="CAMPUS NORTE")
     ),
     "RESPONSABLE_NO_REGISTRADO": _signed_by("unregistered", 14),
+    "CARGO_NO_COINCIDE": _mutated(52, _setter("Ipes/Responsable", idCargo="3", cargo="RECTOR")),
     "ENTIDAD_FEDERATIVA_NO_COINCIDE": _mutated(
         15, _setter("Ipes", idEntidadFederativa="15", entidadFederativa="MÉXICO")
     ),

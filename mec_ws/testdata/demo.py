@@ -11,6 +11,8 @@ Layout written under the chosen folder::
     validos/*.xml               10 valid certificates
     validos.zip                 the same 10 in one ZIP
     errores/<CODIGO>.xml        one broken certificate per finding code it can show
+    generadores/*.xml           2 valid certificates as public Dec 3.0 generators write them: ending
+                                with empty <Dreoe/> <SepIpes/> placeholders, one without folioControl
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ from mec_ws.testdata.factory import Scenario, default_scenario, seal, to_bytes
 
 DEMO_KEY_PASSWORD = b"demo-mec-ws"
 VALID_COUNT = 10
+# Certificate numbers of the generator samples: after the valid ones and the 11th that
+# ``demo_db`` uploads alone, so no student or folio is shared.
+GENERATOR_SAMPLES: tuple[tuple[str, int, dict[str, object]], ...] = (
+    ("con-marcadores.xml", VALID_COUNT + 2, {"placeholders": True}),
+    ("sin-folio-control.xml", VALID_COUNT + 3, {"placeholders": True, "folio_control": None}),
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,7 @@ class DemoFiles:
     valid: tuple[Path, ...]
     zip_path: Path
     broken: dict[str, Path]
+    generators: tuple[Path, ...] = ()
 
     def describe(self) -> str:
         inst = self.scenario.institution
@@ -44,6 +53,8 @@ class DemoFiles:
                 f"{self.scenario.program.nombre_carrera}",
                 f"  {len(self.valid)} certificados válidos en {self.root / 'validos'} y {self.zip_path.name}",
                 f"  {len(self.broken)} certificados con error en {self.root / 'errores'} (uno por código)",
+                f"  {len(self.generators)} certificados como los escriben generadores públicos en "
+                f"{self.root / 'generadores'} (<Dreoe/> <SepIpes/> vacíos; uno sin folioControl)",
                 "Pruebe:",
                 f"  mec-ws validate --ca {self.root / 'ca.cer'} --programa {self.root / 'programa.xml'} "
                 f"--registro {self.root / 'registro.json'} {self.root / 'validos'}/*.xml",
@@ -124,5 +135,16 @@ def write_demo(root: Path, *, scenario: Scenario | None = None) -> DemoFiles:
     broken: dict[str, Path] = {}
     for code, make in sorted(BROKEN_VARIANTS.items()):
         broken[code] = _write(root / "errores" / f"{code}.xml", make(scenario))
+    generators = tuple(
+        _write(root / "generadores" / name, to_bytes(seal(scenario.certificate(n, **options))))
+        for name, n, options in GENERATOR_SAMPLES
+    )
     _write(root / "registro.json", _registry_json(root, scenario))
-    return DemoFiles(root=root, scenario=scenario, valid=tuple(valid), zip_path=zip_path, broken=broken)
+    return DemoFiles(
+        root=root,
+        scenario=scenario,
+        valid=tuple(valid),
+        zip_path=zip_path,
+        broken=broken,
+        generators=generators,
+    )

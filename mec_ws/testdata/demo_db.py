@@ -5,7 +5,9 @@ database of ``settings.database_url``: the demo institution and its campuses, th
 e.firma for the certificates' campus, the test CA as trusted, the SEP stamping key (copied under
 ``MEC_DATA_DIR/keys`` as ``mec-ws admin set-stamp-key`` does), the study program, two users
 (``demo`` for the institution and ``operador-demo``, an SEP operator, each with a fresh random
-password written to ``credenciales.txt``, mode 0600) and a few folios de pago.
+password written to ``credenciales.txt``, mode 0600) and a few folios de pago.  It also marks
+``MEC_DATA_DIR`` as a test environment (the file ``ambiente`` = ``pruebas``, unless one exists), so
+``mec-ws demo && mec-ws serve`` answers ``concluyePruebas`` as the test environment does.
 
 Everything is read from the files (not from this process's test PKI), and running it again is
 harmless: what exists is kept, the key files of a new ``demo`` run are registered alongside the old
@@ -29,9 +31,10 @@ from sqlalchemy.orm import Session
 
 from mec_ws import catalogs, db, passwords
 from mec_ws.certificate import efirma
-from mec_ws.config import Settings
+from mec_ws.config import AMBIENTE_FILE, Settings, read_ambiente_file
 from mec_ws.errors import ConfigurationError
-from mec_ws.services.registry_source import program_in_use, save_program
+from mec_ws.registry_source import program_in_use, save_program
+from mec_ws.services.attempts import attempts_of
 from mec_ws.testdata.demo import DEMO_KEY_PASSWORD, DemoFiles
 from mec_ws.testdata.factory import seal, to_bytes
 from models import (
@@ -84,6 +87,8 @@ class DemoCredentials:
     credentials_path: Path
     single_certificate: Path
     notes: tuple[str, ...] = ()
+    ambiente: str = "pruebas"
+    ambiente_path: Path | None = None
 
     def describe(self) -> str:
         lines = [
@@ -92,6 +97,12 @@ class DemoCredentials:
             f"  Usuario de la institución {self.institution_id}: {self.usuario}  contraseña: {self.password}",
             f"  Operador de la SEP: {self.operador}  contraseña: {self.operador_password}",
             f"  (credenciales también en {self.credentials_path}, permisos 0600)",
+            f"  Ambiente: {self.ambiente}"
+            + (
+                f" (de {self.ambiente_path}; la variable MEC_AMBIENTE lo reemplaza)"
+                if self.ambiente_path is not None
+                else ""
+            ),
             "  Folios de pago:",
         ]
         for f in self.folios:
@@ -127,7 +138,7 @@ def _read(root: Path, name: str) -> bytes:
         return (root / name).read_bytes()
     except OSError as exc:
         raise ConfigurationError(
-            f"falta {root / name} ({exc.strerror}): ejecute `mec-ws demo --dir {root}` para escribirlo."
+            f"falta {root / name} ({exc.strerror}): ejecute `mec-ws demo --carpeta {root}` para escribirlo."
         ) from None
 
 
@@ -295,7 +306,7 @@ def _folios(s: Session, institution_id: str) -> tuple[tuple[DemoFolio, ...], tup
                 cantidad=row.cantidad,
                 uso=uso,
                 estatus=str(row.estatus.value),
-                intentos_usados=row.intentos_usados,
+                intentos_usados=attempts_of(s, row).used,
             )
         )
     if any(f.intentos_usados for f in out):
@@ -304,6 +315,26 @@ def _folios(s: Session, institution_id: str) -> tuple[tuple[DemoFolio, ...], tup
             "MEC_DATA_DIR (o la base de datos) y ejecute `mec-ws demo` de nuevo."
         )
     return tuple(out), tuple(notes)
+
+
+AMBIENTE_TEXT = (
+    "# Ambiente de este servicio: produccion o pruebas. Lo escribió `mec-ws demo`;\n"
+    "# la variable de entorno MEC_AMBIENTE lo reemplaza.\n"
+    "pruebas\n"
+)
+
+
+def mark_test_environment(data_dir: Path) -> tuple[str, Path]:
+    """Make ``data_dir`` a test environment (``MEC_DATA_DIR/ambiente`` = ``pruebas``) unless it
+    already says which it is; return the ambiente the file holds and its path."""
+    path = data_dir / AMBIENTE_FILE
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with path.open("x", encoding="utf-8") as out:
+            out.write(AMBIENTE_TEXT)
+    except FileExistsError:
+        pass
+    return read_ambiente_file(data_dir) or "produccion", path
 
 
 def load_demo(settings: Settings, demo_files: DemoFiles) -> DemoCredentials:
@@ -330,6 +361,7 @@ def load_demo(settings: Settings, demo_files: DemoFiles) -> DemoCredentials:
                 raise
     finally:
         engine.dispose()
+    ambiente, ambiente_path = mark_test_environment(settings.data_dir)
     credentials = DemoCredentials(
         usuario=DEMO_USER,
         password=password,
@@ -341,6 +373,8 @@ def load_demo(settings: Settings, demo_files: DemoFiles) -> DemoCredentials:
         credentials_path=demo_files.root / CREDENTIALS_FILE,
         single_certificate=single,
         notes=((program_note,) if program_note else ()) + notes,
+        ambiente=ambiente,
+        ambiente_path=ambiente_path,
     )
     _write_private(credentials.credentials_path, _credentials_text(credentials).encode("utf-8"))
     return credentials

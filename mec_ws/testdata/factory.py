@@ -80,7 +80,7 @@ class Grade:
 class CertificateData:
     """What :func:`build_certificate` writes, with the computed totals (tests read them)."""
 
-    folio_control: str
+    folio_control: str | None  # None: the certificate carries no folioControl (optional in the XSD)
     tipo: int
     fecha: datetime
     grades: tuple[Grade, ...]
@@ -376,7 +376,7 @@ def certificate_data(
     program: StudyProgram,
     rng: random.Random,
     *,
-    folio_control: str,
+    folio_control: str | None,
     tipo: int = TOTAL,
     fecha: datetime = DEFAULT_FECHA,
     grades: Sequence[Grade] | None = None,
@@ -419,19 +419,22 @@ def build_certificate(
     campus: Campus,
     student: Student,
     *,
-    folio_control: str,
+    folio_control: str | None,
     tipo: int = TOTAL,
     rng: random.Random | None = None,
     fecha: datetime = DEFAULT_FECHA,
     officer: Officer | None = None,
     officer_cert: x509.Certificate | None = None,
     data: CertificateData | None = None,
+    placeholders: bool = False,
 ) -> etree._Element:
     """A correct, unsigned ``Dec`` 3.0 (no sello, certificadoResponsable, noCertificadoResponsable).
 
     The Responsable is ``officer``, else the holder of ``officer_cert``, else the default test officer.
+    ``folio_control=None`` leaves the (optional) attribute out; ``placeholders`` ends ``Dec`` with the
+    empty ``<Dreoe/><SepIpes/>`` some public generators emit (the SEP's stamp replaces them).
     """
-    rng = rng or random.Random(folio_control)  # noqa: S311 - test data, not security
+    rng = rng or random.Random(folio_control or student.curp)  # noqa: S311 - test data, not security
     if officer is None:
         officer = officer_from_certificate(officer_cert) if officer_cert is not None else default_officer()
     data = data or certificate_data(program, rng, folio_control=folio_control, tipo=tipo, fecha=fecha)
@@ -521,6 +524,9 @@ def build_certificate(
             tipoAsignatura=tipos.get(str(grade.subject.id_tipo)),
             creditos=_d2(grade.subject.creditos),
         )
+    if placeholders:
+        etree.SubElement(root, q("Dreoe"))
+        etree.SubElement(root, q("SepIpes"))
     return root
 
 
@@ -566,7 +572,10 @@ class Scenario:
         return make_student(self.rng(f"alumno:{n}"), numero_control=f"20{self.seed % 100:02d}{n:05d}")
 
     def certificate(self, n: int = 0, *, tipo: int = TOTAL, **kwargs: object) -> etree._Element:
-        folio = str(kwargs.pop("folio_control", f"UAV-{DEFAULT_FECHA.year}-{n + 100:06d}"))
+        """Certificate ``n``; ``folio_control=None`` leaves folioControl out, ``placeholders=True``
+        ends it with empty ``<Dreoe/><SepIpes/>``."""
+        given = kwargs.pop("folio_control", f"UAV-{DEFAULT_FECHA.year}-{n + 100:06d}")
+        folio = None if given is None else str(given)
         return build_certificate(
             self.program,
             self.institution,

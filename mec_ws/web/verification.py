@@ -29,8 +29,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from mec_ws import db
+from mec_ws.services.cancellation import settle_due
 from mec_ws.services.dto import EstatusCertificado
-from models import Certificate, Institution
+from models import Certificate, Institution, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +258,8 @@ def _answer(sessions: sessionmaker[Session], path: str, as_json: bool) -> tuple[
     if folio is not None:
         try:
             with sessions() as s:
-                found = lookup(s, folio)
+                settle_due(s, now=utcnow())  # a cancellation shows from its effective time
+                found = lookup(db.read_only(s), folio)
         except SQLAlchemyError:
             log.exception("verificación: la base de datos no respondió")
             if as_json:

@@ -179,3 +179,46 @@ def test_default_pki_is_cached_and_coherent(pki) -> None:
     assert testpki.default_pki() is pki
     assert efirma.chains_to(pki.sep_signer.certificate, [pki.ca_cert])
     assert efirma.subject_curp(pki.sep_signer.certificate) == pki.sep_signer.curp
+
+
+def _same_ca_with_validity(pki, not_before: datetime, not_after: datetime) -> x509.Certificate:
+    """The test CA's name and key, re-issued with another validity period."""
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(pki.ca_cert.subject)
+        .issuer_name(pki.ca_cert.subject)
+        .public_key(pki.ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+    )
+    for ext in pki.ca_cert.extensions:
+        builder = builder.add_extension(ext.value, critical=ext.critical)
+    return builder.sign(pki.ca_key, hashes.SHA256())
+
+
+def test_an_expired_or_future_ca_vouches_for_nothing(pki) -> None:
+    at = datetime(2026, 6, 1, tzinfo=UTC)
+    expired = _same_ca_with_validity(pki, datetime(2015, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC))
+    future = _same_ca_with_validity(pki, datetime(2027, 1, 1, tzinfo=UTC), datetime(2040, 1, 1, tzinfo=UTC))
+    assert efirma.chains_to(pki.officer_cert, [pki.ca_cert], at=at)
+    assert not efirma.chains_to(pki.officer_cert, [expired], at=at)
+    assert not efirma.chains_to(pki.officer_cert, [future], at=at)
+    assert efirma.chains_to(pki.officer_cert, [expired], at=datetime(2025, 6, 1, tzinfo=UTC))
+
+
+def test_an_expired_intermediate_does_not_bridge(pki) -> None:
+    mid_key, _ = testpki.make_ca("llave intermedia")
+    mid = _intermediate(pki.ca_key, pki.ca_cert, mid_key)  # valid 2020..2034
+    _, leaf = testpki.make_officer_certificate(
+        mid_key,
+        mid,
+        curp=testpki.DEFAULT_OFFICER_CURP,
+        rfc="GOMC800101AB1",
+        nombre="X",
+        not_before=datetime(2021, 1, 1, tzinfo=UTC),
+        not_after=datetime(2036, 1, 1, tzinfo=UTC),
+        key=pki.officer_key,
+    )
+    assert efirma.chains_to(leaf, [pki.ca_cert], intermediates=[mid], at=datetime(2030, 1, 1, tzinfo=UTC))
+    assert not efirma.chains_to(leaf, [pki.ca_cert], intermediates=[mid], at=datetime(2034, 6, 1, tzinfo=UTC))

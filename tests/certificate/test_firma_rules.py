@@ -135,7 +135,24 @@ def test_certificado_no_confiable(make_dec, pki) -> None:
 def test_trust_and_registry_skipped_without_context(make_dec, pki) -> None:
     findings = _run(make_dec(), _ctx(pki, trusted_cas=None, officers=None))
     assert _codes(findings) == set()
-    assert _codes(findings, Status.OMITIDA) == {"CERTIFICADO_NO_CONFIABLE", "RESPONSABLE_NO_REGISTRADO"}
+    assert _codes(findings, Status.OMITIDA) == {
+        "CERTIFICADO_NO_CONFIABLE",
+        "RESPONSABLE_NO_REGISTRADO",
+        "CARGO_NO_COINCIDE",
+    }
+
+
+def test_cargo_must_be_the_registered_one(make_dec, pki) -> None:
+    root = make_dec()
+    (responsable,) = root.iter("{*}Responsable")
+    registered = _ctx(pki).officers[0].cargo_id
+    responsable.set("idCargo", str(registered))
+    assert "CARGO_NO_COINCIDE" not in _codes(_run(root, _ctx(pki)))
+    responsable.set("idCargo", "1" if registered != 1 else "2")
+    findings = [f for f in _run(root, _ctx(pki)) if f.code == "CARGO_NO_COINCIDE"]
+    assert len(findings) == 1 and findings[0].status is Status.ERROR
+    assert findings[0].location == "Dec/Ipes/Responsable/@idCargo"
+    assert f"con el cargo {registered}" in findings[0].message
 
 
 def test_responsable_no_registrado(make_dec, pki) -> None:

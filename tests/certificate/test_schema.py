@@ -42,10 +42,19 @@ def test_xsd_invalido_findings_are_located_and_spanish(make_dec) -> None:
     assert "debe medir 18" in by_loc["Dec/Alumno/@curp"].message
 
 
-def test_folio_control_required(make_dec) -> None:
-    root = make_dec({"Dec": {"folioControl": None}})
-    [finding] = schema.validate_upload(root)
+def test_folio_control_is_optional_but_never_empty(make_dec) -> None:
+    assert schema.validate_upload(make_dec({"Dec": {"folioControl": None}})) == []
+    [finding] = schema.validate_upload(make_dec({"Dec": {"folioControl": ""}}))
     assert "folioControl" in finding.message
+
+
+def test_upload_allows_empty_placeholders_at_the_end(make_dec) -> None:
+    root = make_dec()
+    etree.SubElement(root, q("Dreoe"))
+    etree.SubElement(root, q("SepIpes"))
+    assert schema.validate_upload(root) == []
+    root[-1].set("folioDigital", "x")
+    assert any("SepIpes" in f.location for f in schema.validate_upload(root))
 
 
 def test_upload_must_not_carry_sep_nodes(make_dec, pki) -> None:

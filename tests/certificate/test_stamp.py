@@ -117,3 +117,66 @@ def test_unstamped_or_unreadable_input(make_dec, pki) -> None:
     assert not broken.ok and broken.problems
     dtd = verify_stamped(b'<!DOCTYPE x [<!ENTITY a "b">]><x/>', pki.sep_signer.certificate)
     assert not dtd.ok
+
+
+# --- empty placeholders of public generators: <Dreoe/> <SepIpes/> --------------------------------
+
+
+def _with_placeholders(make_dec, *names: str, text: str | None = None, pretty: bool = False):
+    root = make_dec()
+    for name in names:
+        el = etree.SubElement(root, q(name))
+        el.text = text
+    if pretty:
+        root = etree.fromstring(etree.tostring(root, pretty_print=True))
+    return root
+
+
+@pytest.mark.parametrize(
+    "names", [("Dreoe", "SepIpes"), ("Dreoe",), ("SepIpes",)], ids=["both", "dreoe", "sepipes"]
+)
+@pytest.mark.parametrize("pretty", [False, True], ids=["compact", "pretty"])
+def test_stamp_replaces_placeholders(make_dec, pki, names, pretty) -> None:
+    root = _with_placeholders(make_dec, *names, pretty=pretty)
+    result = stamp(root, pki.sep_signer, now=NOW)
+    stamped = etree.fromstring(result.xml)
+    assert len(stamped.findall(q("Dreoe"))) == 1
+    assert len(stamped.findall(q("SepIpes"))) == 1
+    elements = [el for el in stamped if isinstance(el.tag, str)]
+    assert [el.tag for el in elements[-3:]] == [q("Asignaturas"), q("Dreoe"), q("SepIpes")]
+    assert stamped.find(q("Dreoe")).get("selloDreoe")
+    assert stamped.find(q("SepIpes")).get("folioDigital") == result.folio_digital
+    assert b"xmlns" not in result.xml.split(b"<Dreoe", 1)[1]  # no redundant namespace declaration
+    verification = verify_stamped(result.xml, pki.sep_signer.certificate)
+    assert verification.ok, verification.problems
+    assert sello.verify_document(stamped, pki.officer_cert) == sello.SelloResult(True, 33)
+    assert cadena.xslt_cadena(stamped) == cadena.cadena_original(stamped)
+    assert cadena.xslt_cadena_dreoe(stamped) == cadena.cadena_dreoe(stamped.find(q("Dreoe")))
+    assert cadena.xslt_cadena_sepipes(stamped) == cadena.cadena_sepipes(stamped.find(q("SepIpes")))
+
+
+def test_stamp_replaces_whitespace_only_placeholders(make_dec, pki) -> None:
+    root = _with_placeholders(make_dec, "Dreoe", "SepIpes", text="\n   ")
+    stamped = etree.fromstring(stamp(root, pki.sep_signer, now=NOW).xml)
+    assert [el.text for el in stamped[-2:]] == [None, None]
+    assert verify_stamped(etree.tostring(stamped), pki.sep_signer.certificate).ok
+
+
+def test_stamp_refuses_filled_or_repeated_sep_nodes(make_dec, pki) -> None:
+    filled = _with_placeholders(make_dec, "Dreoe", "SepIpes")
+    filled[-2].set("curp", "X")
+    with pytest.raises(ValueError, match="Dreoe"):
+        stamp(filled, pki.sep_signer, now=NOW)
+    with_text = _with_placeholders(make_dec, "Dreoe", text="algo")
+    with pytest.raises(ValueError, match="Dreoe"):
+        stamp(with_text, pki.sep_signer, now=NOW)
+    twice = _with_placeholders(make_dec, "Dreoe", "Dreoe", "SepIpes")
+    with pytest.raises(ValueError, match="repite"):
+        stamp(twice, pki.sep_signer, now=NOW)
+
+
+def test_placeholders_alone_are_not_a_stamp(make_dec, pki) -> None:
+    root = _with_placeholders(make_dec, "Dreoe", "SepIpes")
+    verification = verify_stamped(etree.tostring(root), pki.sep_signer.certificate)
+    assert not verification.ok
+    assert any("no está sellado" in p for p in verification.problems)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from lxml import etree
 
 from mec_ws.certificate.document import NS, DecDocument, q
@@ -46,13 +47,40 @@ def test_tipo_certificado_invalido(make_dec) -> None:
 
 def test_nodos_sep_presentes(make_dec) -> None:
     root = make_dec()
-    etree.SubElement(root, q("Dreoe"))
-    etree.SubElement(root, q("SepIpes"))
+    etree.SubElement(root, q("Dreoe")).set("curp", "X")
+    etree.SubElement(root, q("SepIpes")).set("folioDigital", "X")
     findings = _run(root)
     assert [(f.code, f.location) for f in findings] == [
         ("NODOS_SEP_PRESENTES", "Dec/Dreoe"),
         ("NODOS_SEP_PRESENTES", "Dec/SepIpes"),
     ]
+
+
+def test_empty_placeholders_are_allowed(make_dec) -> None:
+    root = make_dec()
+    etree.SubElement(root, q("Dreoe"))
+    etree.SubElement(root, q("SepIpes")).text = "\n  "
+    assert _run(root) == []
+    assert not DecDocument.from_tree(root).is_stamped
+
+
+@pytest.mark.parametrize(
+    "fill",
+    [
+        lambda el: el.set("fechaDreoe", "2024-01-01T00:00:00"),
+        lambda el: setattr(el, "text", "x"),
+        lambda el: el.append(etree.Element(q("Otro"))),
+        lambda el: el.append(etree.Comment("nota")),
+        lambda el: el.set("{http://www.w3.org/2001/XMLSchema-instance}nil", "true"),
+    ],
+    ids=["attribute", "text", "child", "comment", "xsi-nil"],
+)
+def test_placeholder_with_content_is_rejected(make_dec, fill) -> None:
+    root = make_dec()
+    fill(etree.SubElement(root, q("Dreoe")))
+    etree.SubElement(root, q("SepIpes"))
+    assert [(f.code, f.location) for f in _run(root)] == [("NODOS_SEP_PRESENTES", "Dec/Dreoe")]
+    assert DecDocument.from_tree(root).is_stamped
 
 
 def test_valor_con_barra(make_dec) -> None:

@@ -16,7 +16,8 @@ MEC_WS = [sys.executable, "-m", "mec_ws.cli"]
 
 
 def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    # `mec-ws demo` also loads the service database: keep it inside the test's folder.
+    # These commands work on files only (`demo --sin-base` leaves the database alone); should one
+    # touch a database by mistake, it would be a throw-away one inside the test's folder.
     env = {k: v for k, v in os.environ.items() if k != "MEC_DATABASE_URL"}
     env["MEC_DATA_DIR"] = str(cwd / "mec-data")
     return subprocess.run(
@@ -27,9 +28,10 @@ def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("cli")
-    result = run("demo", "--dir", root / "demo", cwd=root)
+    result = run("demo", "--dir", root / "demo", "--sin-base", cwd=root)
     assert result.returncode == 0, result.stderr
     assert "10 certificados válidos" in result.stdout
+    assert not (root / "mec-data").exists()  # no database: these tests are about the files
     return root / "demo"
 
 
@@ -144,3 +146,31 @@ def test_verify_stamped_certificate(demo: Path, tmp_path: Path):
         "verify", "--sep-cer", demo / "sep.cer", demo / "validos" / "certificado-01.xml", cwd=demo
     )
     assert unstamped.returncode == 1
+
+
+def test_generator_samples_validate_and_verify_once_stamped(demo: Path, tmp_path: Path):
+    """Public generators' files: empty <Dreoe/> <SepIpes/>, and one without folioControl."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    from mec_ws.certificate.reader import read_xml
+    from mec_ws.certificate.stamp import SepSigner, stamp
+
+    files = sorted((demo / "generadores").glob("*.xml"))
+    assert [p.name for p in files] == ["con-marcadores.xml", "sin-folio-control.xml"]
+    assert all(p.read_bytes().rstrip().endswith(b"<Dreoe/><SepIpes/></Dec>") for p in files)
+    assert b"folioControl" not in (demo / "generadores" / "sin-folio-control.xml").read_bytes()
+    result = run("validate", *registry_args(demo), *files, cwd=demo)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 correcto(s), 0 con errores" in result.stdout
+
+    key = serialization.load_pem_private_key((demo / "sep.key.pem").read_bytes(), password=None)
+    cert = x509.load_der_x509_certificate((demo / "sep.cer").read_bytes())
+    signer = SepSigner(key, cert, "PEHL750312MDFRRR26", "Luisa Pérez", 5, "DIRECTORA")  # type: ignore[arg-type]
+    for path in files:
+        stamped = tmp_path / path.name
+        stamped.write_bytes(stamp(read_xml(path.read_bytes()).getroot(), signer).xml)
+        assert stamped.read_bytes().count(b"<Dreoe ") == 1 and b"<Dreoe/>" not in stamped.read_bytes()
+        ok = run("verify", "--sep-cer", demo / "sep.cer", stamped, cwd=demo)
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        assert "VÁLIDO" in ok.stdout

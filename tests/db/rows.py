@@ -61,7 +61,7 @@ def certificate(
     session: Session,
     batch_row: Batch,
     *,
-    folio_control: str,
+    folio_control: str | None,
     campus_id: str = "C001",
     id_carrera: str = "101",
     clave_plan: str = "2020",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -100,3 +101,66 @@ def test_weak_legacy_hash_is_upgraded_on_login(
 def test_naive_now_is_refused(session: Session, user: User) -> None:
     with pytest.raises(ValueError, match="zona horaria"):
         auth.authenticate(session, "ana", "secreto-1", now=datetime(2026, 1, 1))
+
+
+@pytest.mark.parametrize("password", ["secreto-1", "mal"])
+def test_password_is_verified_outside_any_transaction(
+    session: Session, user: User, monkeypatch: pytest.MonkeyPatch, password: str
+) -> None:
+    """No row lock (nor SQLite's write lock) is held during the slow scrypt verification."""
+    seen: list[bool] = []
+    real = passwords.verify_password
+
+    def spy(candidate: str, encoded: str) -> bool:
+        seen.append(session.in_transaction())
+        return real(candidate, encoded)
+
+    monkeypatch.setattr(passwords, "verify_password", spy)
+    with contextlib.suppress(Autenticacion):
+        auth.authenticate(session, "ana", password, now=NOW)
+    assert seen == [False]
+
+
+def test_unknown_user_costs_one_verification_at_the_current_cost(
+    session: Session, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unknown user pays one scrypt of the current parameters, like a known one."""
+    costs: list[tuple[int, bool]] = []
+    real = passwords._derive
+
+    def spy(password: str, salt: bytes, params: passwords.ScryptParams, dklen: int = 32) -> bytes:
+        costs.append((params.n, session.in_transaction()))
+        return real(password, salt, params, dklen)
+
+    passwords.burn_verify("calentar")  # the dummy hash itself is made once per process
+    monkeypatch.setattr(passwords, "_derive", spy)
+    with pytest.raises(Autenticacion):
+        auth.authenticate(session, "nadie", "x", now=NOW)
+    unknown = list(costs)
+    costs.clear()
+    with pytest.raises(Autenticacion):
+        auth.authenticate(session, "ana", "x", now=NOW)
+    assert unknown == costs == [(passwords.current_params().n, False)]
+
+
+def test_concurrent_rehash_restarts_the_check(
+    session: Session, user: User, engine: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hash replaced between the read and the lock is re-read, never verified under the lock."""
+    from mec_ws import db
+
+    real = passwords.verify_password
+    calls: list[str] = []
+    user_id = user.id
+
+    def racing(candidate: str, encoded: str) -> bool:
+        calls.append(encoded)
+        if len(calls) == 1:  # another login rehashes the same password meanwhile
+            with db.session_factory(engine)() as other:  # type: ignore[arg-type]
+                other.get_one(User, user_id).password_hash = passwords.hash_password("secreto-1")
+                other.commit()
+        return real(candidate, encoded)
+
+    monkeypatch.setattr(passwords, "verify_password", racing)
+    assert auth.authenticate(session, "ana", "secreto-1", now=NOW).username == "ana"
+    assert len(calls) == 2 and calls[0] != calls[1]

@@ -50,7 +50,7 @@ def test_concurrent_uploads_cannot_both_count(engine: Engine) -> None:
         assert len(s2.scalars(select(Batch).where(Batch.folio_id == folio_id)).all()) == 1
 
 
-def test_same_bytes_unique_per_folio_unless_rejected(session: Session) -> None:
+def test_same_bytes_unique_per_folio_whatever_the_status(session: Session) -> None:
     rows.institution(session)
     f = rows.folio(session)
     first = rows.batch(session, f, intento=1, content=b"same")
@@ -58,8 +58,8 @@ def test_same_bytes_unique_per_folio_unless_rejected(session: Session) -> None:
         rows.batch(session, f, intento=2, content=b"same")
     first.estatus = EstatusLote.RECHAZADO
     session.flush()
-    again = rows.batch(session, f, intento=2, content=b"same")  # allowed: a new attempt
-    assert again.numero_lote != first.numero_lote
+    with pytest.raises(IntegrityError), session.begin_nested():  # rejected too: the upload returns it
+        rows.batch(session, f, intento=2, content=b"same")
     other = rows.folio(session)
     rows.batch(session, other, intento=1, content=b"same")  # other folio: fine
 
@@ -196,3 +196,23 @@ def test_concurrent_read_modify_write_never_loses_an_update(engine: Engine) -> N
             fut.result()
     with factory() as s:
         assert s.get_one(FolioPago, folio_id).cantidad == 1040
+
+
+def test_sql_parameters_never_reach_errors_or_logs(engine, caplog) -> None:  # type: ignore[no-untyped-def]
+    """A failing statement's parameters (a student's CURP and name) are not in its message."""
+    import logging
+
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    secret = "GOMA950101HDFRRN09 MARÍA GÓMEZ"
+    caplog.set_level(logging.INFO, logger="sqlalchemy")
+    with engine.connect() as conn:
+        try:
+            conn.execute(text("INSERT INTO no_such_table (x) VALUES (:x)"), {"x": secret})
+        except SQLAlchemyError as exc:
+            message = str(exc)
+        else:  # pragma: no cover
+            raise AssertionError("the insert should fail")
+    assert secret not in message and "hidden" in message
+    assert secret not in caplog.text

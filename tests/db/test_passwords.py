@@ -21,7 +21,38 @@ def test_salt_is_random() -> None:
 
 def test_default_cost_is_strong(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MEC_SCRYPT_N", raising=False)
-    assert passwords.current_params().n == 2**15
+    assert passwords.current_params().n == 2**17  # OWASP's minimum for scrypt
+
+
+def test_production_cannot_lower_the_cost(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MEC_SCRYPT_DEBIL", raising=False)
+    monkeypatch.setenv("MEC_AMBIENTE", "produccion")
+    monkeypatch.setenv("MEC_SCRYPT_N", str(2**15))
+    with pytest.raises(ConfigurationError, match="MEC_SCRYPT_N=32768 es menor"):
+        passwords.current_params()
+    monkeypatch.setenv("MEC_SCRYPT_N", str(2**18))  # raising it is always allowed
+    assert passwords.current_params().n == 2**18
+
+
+@pytest.mark.parametrize(("env", "value"), [("MEC_AMBIENTE", "pruebas"), ("MEC_SCRYPT_DEBIL", "1")])
+def test_low_cost_needs_the_test_environment_or_the_explicit_flag(
+    monkeypatch: pytest.MonkeyPatch, env: str, value: str
+) -> None:
+    monkeypatch.delenv("MEC_SCRYPT_DEBIL", raising=False)
+    monkeypatch.delenv("MEC_AMBIENTE", raising=False)
+    monkeypatch.setenv("MEC_SCRYPT_N", "1024")
+    with pytest.raises(ConfigurationError):
+        passwords.current_params()
+    monkeypatch.setenv(env, value)
+    assert passwords.current_params().n == 1024
+
+
+def test_legacy_default_hash_is_rehashed_at_the_new_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    legacy = (
+        "scrypt$32768$8$1$" + "YWFhYWFhYWFhYWFhYWFhYQ==$" + "YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE="
+    )
+    monkeypatch.delenv("MEC_SCRYPT_N", raising=False)
+    assert passwords.needs_rehash(legacy)
 
 
 @pytest.mark.parametrize(

@@ -194,3 +194,22 @@ def test_the_client_preamble_compiles(manual: str) -> None:
     preamble = manual[manual.index("## Cliente con zeep") : manual.index("## Operaciones")]
     for block in python_blocks(preamble):
         compile(block, "preamble", "exec")
+
+
+def test_manual_says_exactly_one_key_for_download_and_cancellation(manual: str) -> None:
+    for operation in ("descargaCertificado", "solicitaCancelacion"):
+        section = manual.split(f"### {operation}", 1)[1].split("\n### ", 1)[0]
+        assert "exactamente uno de folioControl o folioDigital" in section
+        assert re.search(r"^    folioControl=.*exactamente uno", section, re.M), section
+        assert re.search(r"^    # folioDigital=.*en lugar de folioControl", section, re.M), section
+
+
+def test_the_dry_run_and_what_spends_an_attempt_are_explained(settings: Settings, manual: str) -> None:
+    assert "### validaCertificados" in manual
+    assert "## Qué gasta un intento" in manual
+    section = manual[manual.index("## Qué gasta un intento") :]
+    section = section[: section.index("\n## ", 3)]
+    for words in ("CantidadNoCoincide", "ArchivoInvalido", "mismos bytes", "validaCertificados"):
+        assert words in section, words
+    assert f"(`MEC_VALIDA_MAX_ARCHIVOS`) | {settings.valida_max_archivos} |" in manual
+    assert "| `CantidadNoCoincide` |" in manual

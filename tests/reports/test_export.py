@@ -64,7 +64,7 @@ def test_csv_bom_crlf_header_and_rows() -> None:
     assert first["NOMBRE"] == "JOSÉ PEÑA NÚÑEZ 1"
     assert first["CARRERA"] == 'LICENCIATURA EN DERECHO, "PLAN 2019"'
     assert first["FECHA EXPEDICION"] == "2024-07-12"
-    assert first["FECHA CARGA"] == "2025-06-30 21:30:15"
+    assert first["FECHA CARGA"] == "2025-06-30 21:30:15-06:00"
     assert first["ESTATUS"] == "VIGENTE"
     assert rows[2][-1] == "CANCELADO"
 
@@ -101,7 +101,10 @@ def test_xlsx_typed_cells() -> None:
     (cells,) = sheet.iter_rows(min_row=2, max_row=2)
     by_name = dict(zip(EXPORT_COLUMNS, cells, strict=True))
     assert by_name["FECHA EXPEDICION"].is_date and by_name["FECHA EXPEDICION"].number_format == "yyyy-mm-dd"
-    assert by_name["FECHA CARGA"].is_date and by_name["FECHA CARGA"].number_format == "yyyy-mm-dd hh:mm:ss"
+    assert (
+        by_name["FECHA CARGA"].is_date
+        and by_name["FECHA CARGA"].number_format == 'yyyy-mm-dd hh:mm:ss "(hora de la Ciudad de México)"'
+    )
     (second,) = sheet.iter_rows(min_row=3, max_row=3)
     folio = second[EXPORT_COLUMNS.index("FOLIO CONTROL")]
     assert folio.value == "=1+1" and folio.data_type == "s"  # text, never a formula

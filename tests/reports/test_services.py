@@ -123,9 +123,11 @@ def test_folio_filters_and_isolation(seeded: World) -> None:
         "A-4",
     ]
     assert [r["FOLIO CONTROL"] for r in _csv_rows(w, w.other, FiltroCertificados())] == ["B-1"]
-    # an IPES user cannot widen its view with idInstitucion
+    # an IPES user cannot widen its view with idInstitucion: another institution's id finds nothing,
+    # its own changes nothing
+    assert _csv_rows(w, w.ipes, FiltroCertificados(id_institucion="000002")) == []
     assert [
-        r["FOLIO CONTROL"] for r in _csv_rows(w, w.ipes, FiltroCertificados(id_institucion="000002"))
+        r["FOLIO CONTROL"] for r in _csv_rows(w, w.ipes, FiltroCertificados(id_institucion="000001"))
     ] == [
         "A-1",
         "A-2",
@@ -159,7 +161,7 @@ def test_export_rows_carry_the_consulta_fields(seeded: World) -> None:
         )
         assert row["FECHA EXPEDICION"] == c.fecha_expedicion.isoformat()
         assert row["ESTATUS"] == c.estatus.value
-    assert rows[0]["FECHA CARGA"] == "2025-06-10 11:00:00"  # 17:00 UTC in Mexico City
+    assert rows[0]["FECHA CARGA"] == "2025-06-10 11:00:00-06:00"  # 17:00 UTC in Mexico City
     assert [r["ESTATUS"] for r in rows] == ["VIGENTE", "VIGENTE", "CANCELADO", "CANCELACION_SOLICITADA"]
 
 

@@ -34,7 +34,16 @@ def test_lookup_without_institution_uses_document_institution(cert, ctx):
     assert [f.code for f in findings] == ["FOLIO_CONTROL_REGISTRADO"]
 
 
-def test_absent_folio_is_left_to_xsd(cert, ctx):
-    root = cert()
-    del root.attrib["folioControl"]
-    assert run(FOLIO_RULES, root, ctx) == []
+def test_absent_folio_is_allowed_and_not_looked_up(cert, ctx, empty_ctx):
+    """folioControl is optional: nothing to check, not even an omitted-check note."""
+    asked = []
+    spy = dataclasses.replace(ctx, is_folio_accepted=lambda inst, folio: asked.append(folio) or True)
+    for folio in (None, "", "   "):
+        root = cert()
+        if folio is None:
+            del root.attrib["folioControl"]
+        else:
+            root.set("folioControl", folio)
+        assert run(FOLIO_RULES, root, spy) == []
+        assert run(FOLIO_RULES, root, empty_ctx) == []
+    assert asked == []

@@ -16,6 +16,7 @@ from mec_ws.services.dto import (
     EstatusCertificado,
     EstatusLote,
     FiltroCertificados,
+    FormatoExportacion,
     Principal,
     ResultadoCancelacion,
 )
@@ -263,7 +264,10 @@ def test_early_approval(world: World) -> None:
     world.clock.advance(hours=3)
     with world.sessions() as s:
         decision = cancellation.approve(s, "A-1", None, now=world.clock(), by="revisor")
-    assert decision == cancellation.Decision("A-1", "000001", EstatusCertificado.CANCELADO, world.clock.now)
+    assert decision == cancellation.Decision(
+        "A-1", "000001", EstatusCertificado.CANCELADO, world.clock.now, decision.folio_digital
+    )
+    assert decision.folio_digital and decision.certificate == "A-1"
     assert _status(world, "A-1") is EstatusCertificado.CANCELADO
     (req,) = _requests(world, "A-1")
     assert req.estatus is EstatusCancelacion.APLICADA
@@ -342,3 +346,112 @@ def test_cancelled_after_a_real_upload(engine: Engine, tmp_path: Path) -> None:
         world.ipes, FiltroCertificados(folio_digital=summary.folio_digital), 1, 10
     )
     assert [c.estatus for c in page.certificados] == [EstatusCertificado.CANCELADO]
+
+
+# --- by folioDigital: certificates without folioControl -------------------------------------------
+
+
+def _request_digital(world: World, digital: str | None, folio_control: str | None = None, **kw: object):
+    with world.sessions() as s:
+        return cancellation.solicita_cancelacion(
+            s,
+            kw.pop("who", world.ipes),  # type: ignore[arg-type]
+            folio_control,
+            "C1",
+            None,
+            folio_digital=digital,
+            settings=world.settings,
+            now=world.clock(),
+        )
+
+
+def _status_digital(world: World, digital: str) -> EstatusCertificado:
+    with world.sessions() as s:
+        return s.scalars(select(Certificate.estatus).where(Certificate.folio_digital == digital)).one()
+
+
+def test_cancel_a_certificate_without_folio_control_by_its_folio_digital(world: World) -> None:
+    digital = _cert(world, None)  # type: ignore[arg-type]
+    _cert(world, None)  # type: ignore[arg-type]  # a second one without folio: NULLs never collide
+    r = _request_digital(world, digital)
+    assert (r.folio_control, r.folio_digital, r.estatus) == (
+        None,
+        digital,
+        EstatusCertificado.CANCELACION_SOLICITADA,
+    )
+    assert _status_digital(world, digital) is EstatusCertificado.CANCELACION_SOLICITADA
+    with pytest.raises(errors.CancelacionNoPermitida, match=digital):
+        _request_digital(world, digital)
+    with world.sessions() as s:  # the SEP decides by folio digital too
+        decision = cancellation.withdraw(
+            s, None, None, now=world.clock(), by="revisor", folio_digital=digital
+        )
+    assert (decision.folio_control, decision.certificate) == (None, digital)
+    assert _status_digital(world, digital) is EstatusCertificado.VIGENTE
+    _request_digital(world, digital)
+    with world.sessions() as s:
+        decision = cancellation.approve(s, None, None, now=world.clock(), by="revisor", folio_digital=digital)
+    assert _status_digital(world, digital) is EstatusCertificado.CANCELADO
+
+
+def test_cancellation_key_faults(world: World) -> None:
+    mine = _cert(world, "A-1")
+    theirs = _cert(world, None, "000002")  # type: ignore[arg-type]
+    for control, digital in ((None, None), ("  ", ""), ("A-1", mine)):
+        with pytest.raises(errors.SolicitudInvalida, match="folioDigital"):
+            _request_digital(world, digital, control)
+    with pytest.raises(errors.CertificadoInexistente):
+        _request_digital(world, theirs)
+    assert _status_digital(world, theirs) is EstatusCertificado.VIGENTE
+    assert _request_digital(world, mine).folio_control == "A-1"  # by folioDigital, has a folioControl
+
+
+def test_cancelled_from_its_effective_time_without_a_worker(world: World) -> None:
+    """Queries, the export and a new request see CANCELADO at the effective instant, before any
+    worker has run; the request is recorded as applied at that instant."""
+    _cert(world, "A-1")
+    result = _request(world, "A-1")
+    world.clock.advance(hours=47, minutes=59)
+    assert _query(world, world.ipes) == {"A-1": EstatusCertificado.CANCELACION_SOLICITADA}
+    world.clock.advance(minutes=1)  # no worker runs
+    assert _query(world, world.ipes) == {"A-1": EstatusCertificado.CANCELADO}
+    assert _query(world, world.ipes, estatus=EstatusCertificado.CANCELADO) == {
+        "A-1": EstatusCertificado.CANCELADO
+    }
+    assert _status(world, "A-1") is EstatusCertificado.CANCELADO
+    (req,) = _requests(world, "A-1")
+    assert req.estatus is EstatusCancelacion.APLICADA and req.effective_at == result.fecha_efectiva
+    assert _apply(world) == 0  # the worker has nothing left to do
+    with pytest.raises(errors.CancelacionNoPermitida, match="ya está cancelado"):
+        _request(world, "A-1")
+
+
+def test_export_sees_a_due_cancellation(world: World) -> None:
+    _cert(world, "A-1")
+    _request(world, "A-1")
+    world.clock.advance(hours=48)
+    exported = world.app.exporta_certificados(world.ipes, FiltroCertificados(), FormatoExportacion.CSV)
+    assert b",CANCELADO\r\n" in exported.contenido
+
+
+def test_verification_page_sees_a_due_cancellation(world: World) -> None:
+    from mec_ws.web.verification import verification_app
+    from models import utcnow
+
+    world.clock.now = utcnow() - timedelta(hours=49)
+    digital = _cert(world, "A-1")
+    _request(world, "A-1")
+    app = verification_app(world.sessions)
+    seen: list[str] = []
+    body = b"".join(
+        app(
+            {
+                "REQUEST_METHOD": "GET",
+                "PATH_INFO": f"/verificacion/{digital}",
+                "QUERY_STRING": "formato=json",
+            },
+            lambda status, headers: seen.append(status),
+        )
+    )
+    assert seen == ["200 OK"]
+    assert b'"CANCELADO"' in body

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from mec_ws import errors
-from mec_ws.services.dto import EstatusCertificado, FiltroCertificados, FormatoCertificado
+from mec_ws.services.dto import EstatusCertificado, FiltroCertificados, FormatoCertificado, FormatoExportacion
 from models import Certificate
 from tests.services.world import World, add_certificate
 
@@ -50,7 +50,9 @@ def seeded(world: World) -> World:
 def test_ipes_sees_only_its_certificates_in_order(seeded: World) -> None:
     assert _folios(seeded, seeded.ipes) == ["A-1", "A-2", "A-3", "A-4"]
     assert _folios(seeded, seeded.other) == ["B-1"]
-    assert _folios(seeded, seeded.ipes, id_institucion="000002") == ["A-1", "A-2", "A-3", "A-4"]
+    # idInstitucion applies within what the caller sees: another's finds nothing, its own changes nothing
+    assert _folios(seeded, seeded.ipes, id_institucion="000002") == []
+    assert _folios(seeded, seeded.ipes, id_institucion="000001") == ["A-1", "A-2", "A-3", "A-4"]
 
 
 def test_operator_sees_all_or_one_institution(seeded: World) -> None:
@@ -179,3 +181,109 @@ def test_filter_dataclass_is_complete() -> None:
         "estatus",
     }
     assert {f.name for f in dataclasses.fields(FiltroCertificados)} == tested
+
+
+# --- certificates without folioControl (optional in the XSD) ----------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _Doc:
+    folio_digital: str
+    xml: bytes = b"<Dec/>"
+
+
+def _digital(tag: str) -> str:
+    return f"00000000-0000-4000-8000-{tag:0>12}"
+
+
+def test_ordering_with_null_folio_control_is_total_and_stable(world: World) -> None:
+    """fechaCarga, then folioControl with NULLs last (explicitly: SQLite puts them first by default,
+    PostgreSQL last), then folioDigital — not the insertion order."""
+    from mec_ws.services.export import iter_certificados
+
+    rows = [  # (fechaCarga, folioControl, folioDigital tag), inserted in this (shuffled) order
+        (T, None, "d"),
+        (T, "Z-1", "1"),
+        (T + timedelta(hours=1), None, "e"),
+        (T, None, "a"),
+        (T - timedelta(hours=1), None, "f"),
+        (T, "A-1", "9"),
+        (T, None, "c"),
+        (T + timedelta(hours=1), "M-1", "0"),
+        (T, None, "b"),
+    ]
+    for when, folio, tag in rows:
+        _cert(world, folio, fecha_carga=when, document=_Doc(_digital(tag)))
+    expected = [
+        _digital("f"),
+        _digital("9"),  # A-1
+        _digital("1"),  # Z-1
+        _digital("a"),
+        _digital("b"),
+        _digital("c"),
+        _digital("d"),
+        _digital("0"),  # M-1
+        _digital("e"),
+    ]
+    for size in (1, 2, 4, 500):
+        seen: list[str] = []
+        for pagina in range(1, len(rows) // size + 2):
+            page = world.app.consulta_certificados(world.ipes, FiltroCertificados(), pagina, size)
+            seen += [c.folio_digital for c in page.certificados]
+        assert seen == expected, size
+    with world.sessions() as s:
+        exported = [c.folio_digital for c in iter_certificados(s, world.ipes, FiltroCertificados())]
+    assert exported == expected
+    page = world.app.consulta_certificados(world.ipes, FiltroCertificados(folio_digital=_digital("c")), 1, 5)
+    assert [(c.folio_control, c.folio_digital) for c in page.certificados] == [(None, _digital("c"))]
+
+
+def test_descarga_by_exactly_one_key(world: World) -> None:
+    _cert(world, None, fecha_carga=T, document=_Doc(_digital("1a")))
+    _cert(world, "DOS", fecha_carga=T, document=_Doc(_digital("2a")))
+    _cert(
+        world,
+        "DOS",
+        fecha_carga=T,
+        institution_id="000002",
+        campus_id="000201",
+        document=_Doc(_digital("2b")),
+    )
+    xml = FormatoCertificado.XML
+    archivo = world.app.descarga_certificado(world.ipes, None, xml, _digital("1a"))
+    assert archivo.nombre_archivo == f"{_digital('1a')}.xml"
+    assert world.app.descarga_certificado(world.ipes, "DOS", xml).nombre_archivo == "DOS.xml"
+    for control, digital in ((None, None), ("", "  "), ("DOS", _digital("2a"))):
+        with pytest.raises(errors.SolicitudInvalida, match=r"folioControl o (el )?folioDigital"):
+            world.app.descarga_certificado(world.ipes, control, xml, digital)
+    with pytest.raises(errors.CertificadoInexistente):  # another institution's folioDigital
+        world.app.descarga_certificado(world.ipes, None, xml, _digital("2b"))
+    # an SEP operator: a folioControl of two institutions is ambiguous, a folioDigital never is
+    with pytest.raises(errors.SolicitudInvalida, match="folioDigital"):
+        world.app.descarga_certificado(world.operator, "DOS", xml)
+    assert world.app.descarga_certificado(world.operator, None, xml, _digital("2b")).contenido == b"<Dec/>"
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"fecha_carga_hasta": date.max},
+        {"fecha_carga_desde": date.min, "fecha_carga_hasta": date.max},
+        {"fecha_carga_desde": date.min},
+        {"fecha_expedicion_desde": date.min, "fecha_expedicion_hasta": date.max},
+    ],
+    ids=["hasta-9999-12-31", "whole-range", "desde-0001-01-01", "expedicion-whole-range"],
+)
+def test_extreme_dates_mean_no_bound(seeded: World, filters: dict[str, date]) -> None:
+    """No overflow into Server.Interno: the last and first representable days are open ends."""
+    assert _folios(seeded, seeded.ipes, **filters) == ["A-1", "A-2", "A-3", "A-4"]
+    exported = seeded.app.exporta_certificados(
+        seeded.ipes, FiltroCertificados(**filters), FormatoExportacion.CSV
+    )
+    assert exported.contenido.count(b"\n") == 5  # header + 4 rows
+
+
+def test_page_past_the_end_is_empty_even_when_huge(seeded: World) -> None:
+    for pagina in (2, 10**12, 10**30):
+        page = seeded.app.consulta_certificados(seeded.ipes, FiltroCertificados(), pagina, 500)
+        assert (page.total_registros, page.certificados) == (4, ())

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from mec_ws import db
 from models import WorkerHeartbeat
+from tests.services.world import build_world
 
 CLI = [sys.executable, "-c", "import sys; from mec_ws.cli import main; sys.exit(main(sys.argv[1:]))"]
 
@@ -38,6 +39,17 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _seeded(url: str, tmp_path: Path, *, with_stamp_key: bool = True) -> tuple[str, dict[str, str]]:
+    """The test database with the test world (users, stamping key) and the env to serve it."""
+    engine = db.make_engine(url)
+    try:
+        db.upgrade(engine)
+        build_world(engine, tmp_path / "data", with_stamp_key=with_stamp_key)
+    finally:
+        engine.dispose()
+    return url, {**os.environ, "MEC_DATA_DIR": str(tmp_path / "data"), "MEC_DATABASE_URL": url}
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -47,10 +59,26 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.slow
-def test_serve_runs_the_soap_endpoint_and_supervises_a_worker(tmp_path: Path) -> None:
+@pytest.mark.usefixtures("engine")  # the test database, migrated (PostgreSQL is never migrated by serve)
+def test_serve_refuses_to_start_when_its_worker_could_not_stamp(database_url: str, tmp_path: Path) -> None:
+    _url, env = _seeded(database_url, tmp_path, with_stamp_key=False)  # users, but no stamping key
+    done = subprocess.run(
+        [*CLI, "serve", "--port", str(_free_port()), "--workers", "1"],
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    err = done.stderr.decode()
+    assert "no puede sellar" in err and "mec-ws admin set-stamp-key" in err and "Traceback" not in err
+    assert done.stdout == b""  # it never announced a listening service
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("engine")  # the test database, migrated (PostgreSQL is never migrated by serve)
+def test_serve_runs_the_soap_endpoint_and_supervises_a_worker(database_url: str, tmp_path: Path) -> None:
     port = _free_port()
-    url = f"sqlite:///{tmp_path / 'mec.sqlite3'}"
-    env = {**os.environ, "MEC_DATA_DIR": str(tmp_path / "data"), "MEC_DATABASE_URL": url}
+    url, env = _seeded(database_url, tmp_path)
     proc = subprocess.Popen(
         [*CLI, "serve", "--port", str(port), "--workers", "1"],
         env=env,
@@ -95,11 +123,11 @@ def test_serve_runs_the_soap_endpoint_and_supervises_a_worker(tmp_path: Path) ->
 
 
 @pytest.mark.slow
-def test_children_die_when_serve_is_killed(tmp_path: Path) -> None:
+@pytest.mark.usefixtures("engine")  # the test database, migrated (PostgreSQL is never migrated by serve)
+def test_children_die_when_serve_is_killed(database_url: str, tmp_path: Path) -> None:
     """SIGKILL on ``serve`` leaves no orphan gunicorn or worker holding the port or the batches."""
     port = _free_port()
-    url = f"sqlite:///{tmp_path / 'mec.sqlite3'}"
-    env = {**os.environ, "MEC_DATA_DIR": str(tmp_path / "data"), "MEC_DATABASE_URL": url}
+    url, env = _seeded(database_url, tmp_path)
     proc = subprocess.Popen(
         [*CLI, "serve", "--port", str(port), "--workers", "1"],
         env=env,
@@ -134,3 +162,61 @@ def test_children_die_when_serve_is_killed(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
         engine.dispose()
+
+
+def _children(pid: int) -> list[int]:
+    """Child processes of ``pid``, whichever of its threads started them (Linux /proc)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            found += [int(p) for p in (task / "children").read_text().split()]
+    return found
+
+
+def _gunicorn_master(serve_pid: int) -> int:
+    """The child of ``serve`` that runs gunicorn (``serve --no-worker --supervised``)."""
+    for child in _children(serve_pid):
+        cmdline = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+        if b"--supervised" in cmdline:
+            return child
+    raise AssertionError("no gunicorn child")
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("engine")  # the test database, migrated (PostgreSQL is never migrated by serve)
+def test_serve_restarts_a_killed_gunicorn_master(database_url: str, tmp_path: Path) -> None:
+    port = _free_port()
+    _url, env = _seeded(database_url, tmp_path)
+    proc = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+    def wsdl_served() -> bool:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/mec/ws?wsdl", timeout=5) as r:
+            return r.status == 200 and b"definitions" in r.read()
+
+    try:
+        _wait(wsdl_served, 60, "the WSDL")
+        master = _gunicorn_master(proc.pid)
+        old_workers = _children(master)
+        assert old_workers
+        started = time.monotonic()
+        os.kill(master, signal.SIGKILL)
+        # the old master's workers exit once they notice; from then on only a new master can answer
+        _wait(lambda: not any(_alive(w) for w in old_workers), 15, "the old gunicorn workers to exit")
+        _wait(lambda: _gunicorn_master(proc.pid) != master, 15, "a new gunicorn master")
+        _wait(wsdl_served, 30, "the WSDL after the master was killed")
+        print(f"servicio de vuelta {time.monotonic() - started:.1f} s después de matar al maestro")
+        assert proc.poll() is None
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(60)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from mec_ws import db, passwords
@@ -212,7 +212,7 @@ _cert_seq = itertools.count(1)
 
 def add_certificate(
     world: World,
-    folio_control: str,
+    folio_control: str | None,
     *,
     fecha_carga: datetime,
     institution_id: str = "000001",
@@ -264,3 +264,42 @@ def add_certificate(
         s.add(cert)
         s.commit()
         return cert
+
+
+def insert_batch(world: World, folio: str, nombre: str, data: bytes) -> int:
+    """A batch row for ``data`` as if it had passed the upload, bypassing its package checks: how
+    the worker's own safety net (package findings, the count) is exercised."""
+    from mec_ws.batches.intake import detect_kind
+    from mec_ws.batches.storage import BatchStorage
+    from mec_ws.services.attempts import attempts_of
+
+    stored = BatchStorage(world.settings.data_dir).store(data)
+    with world.sessions() as s:
+        row = s.scalars(select(FolioPago).where(FolioPago.folio == folio)).one()
+        batch = Batch(
+            folio_id=row.id,
+            institution_id=row.institution_id,
+            intento=attempts_of(s, row).next_intento,
+            nombre_archivo=nombre,
+            stored_path=stored.relative_path,
+            sha256=stored.sha256,
+            size_bytes=stored.size,
+            kind=detect_kind(data) or BatchKind.XML,
+            estatus="RECIBIDO",
+            mensaje="Recibido; en espera de procesamiento.",
+            received_at=world.clock(),
+            total_archivos=0,
+        )
+        s.add(batch)
+        s.commit()
+        return batch.numero_lote
+
+
+def with_env(world: World, env: dict[str, str]) -> World:
+    """The same world (database, clock, users) with settings changed by ``env`` (e.g. limits)."""
+    from dataclasses import replace
+
+    settings = Settings.from_env(
+        {"MEC_DATA_DIR": str(world.settings.data_dir), "MEC_DATABASE_URL": world.settings.database_url, **env}
+    )
+    return replace(world, settings=settings, app=MecApp(settings, world.sessions, clock=world.clock))

@@ -1,19 +1,24 @@
-"""One test per operation: zeep → WSGI app → spyne → FakeMec and back, over the real XML path."""
+"""One test per operation: zeep → WSGI app → spyne → the real services → the test database (SQLite
+and PostgreSQL) and back, over the real XML path.  Uploads are processed by the real worker."""
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import zipfile
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import openpyxl
 import zeep
 
+from mec_ws.programs import program_to_xml
 from mec_ws.services import dto
-from tests.soap.fake import PROGRAMA, FakeMec
+from tests.services.world import World, make_zip
+from tests.soap.conftest import OTHER_INSTITUTION, Recorder, client_of
 
 
 def items(wrapper: object, member: str) -> list:
@@ -21,87 +26,96 @@ def items(wrapper: object, member: str) -> list:
     return [] if wrapper is None else list(getattr(wrapper, member))
 
 
+def upload(client: zeep.Client, auth: dict, folio: str, content: bytes, name: str = "a.xml") -> Any:
+    return client.service.cargaCertificados(
+        autenticacion=auth, folioPago=folio, nombreArchivo=name, archivoBase64=content
+    )
+
+
+def accept(client: zeep.Client, auth: dict, world: World, files: dict[str, bytes], *, zipped: bool) -> Any:
+    """Upload ``files`` (one XML, or a ZIP), let the worker accept them; the accepted batch."""
+    folio = world.folio(len(files))
+    if zipped:
+        r = upload(client, auth, folio, make_zip(files), "lote.zip")
+    else:
+        ((name, content),) = files.items()
+        r = upload(client, auth, folio, content, name)
+    world.drain()
+    status = client.service.consultaEstatusCarga(autenticacion=auth, folioPago=folio)
+    (lote,) = status.lotes.lote
+    assert (lote.numeroLote, lote.estatus) == (r.numeroLote, "ACEPTADO"), lote
+    return lote
+
+
 def test_carga_certificados_stores_a_batch_and_retry_is_idempotent(
-    client: zeep.Client, auth: dict, fake: FakeMec
+    client: zeep.Client, auth: dict, world: World, recorder: Recorder
 ) -> None:
-    r = client.service.cargaCertificados(
-        autenticacion=auth, folioPago="F-001", nombreArchivo="lote.zip", archivoBase64=b"PK\x03\x04datos"
-    )
-    assert (r.numeroLote, r.folioPago, r.intento, r.intentosRestantes, r.estatus) == (
-        1,
-        "F-001",
-        1,
-        1,
-        "RECIBIDO",
-    )
-    assert r.mensaje
-    assert fake.calls[-1] == ("carga_certificados", ("F-001", "lote.zip", b"PK\x03\x04datos"))
-    again = client.service.cargaCertificados(
-        autenticacion=auth, folioPago="F-001", nombreArchivo="lote.zip", archivoBase64=b"PK\x03\x04datos"
-    )
-    assert (again.numeroLote, again.intentosRestantes) == (1, 1)
+    folio = world.folio(2)
+    content = make_zip({"a.xml": world.certificate(1), "b.xml": world.certificate(2)})
+    r = upload(client, auth, folio, content, "lote.zip")
+    assert (r.folioPago, r.intento, r.intentosRestantes, r.estatus) == (folio, 1, 1, "RECIBIDO")
+    assert r.numeroLote >= 1 and r.mensaje
+    assert recorder.calls[-1] == ("carga_certificados", (folio, "lote.zip", content))
+    again = upload(client, auth, folio, content, "lote.zip")
+    assert (again.numeroLote, again.intento, again.intentosRestantes) == (r.numeroLote, 1, 1)
 
 
 def test_consulta_estatus_carga_lists_batches_files_and_findings(
-    client: zeep.Client, auth: dict, fake: FakeMec
+    client: zeep.Client, auth: dict, world: World
 ) -> None:
-    client.service.cargaCertificados(
-        autenticacion=auth, folioPago="F-001", nombreArchivo="a.xml", archivoBase64=b"<a/>"
-    )
-    fake.procesar(
-        1,
-        (
-            dto.ArchivoDetalle(
-                "a.xml",
-                "FC-77",
-                dto.EstatusArchivo.CON_ERRORES,
-                (dto.Error("CURP_INVALIDA", "La CURP no es válida.", "Dec/Alumno/@curp"),),
-            ),
-            dto.ArchivoDetalle("b.xml", None, dto.EstatusArchivo.CORRECTO),
-        ),
-    )
-    client.service.cargaCertificados(
-        autenticacion=auth, folioPago="F-001", nombreArchivo="b.xml", archivoBase64=b"<b/>"
-    )
-    r = client.service.consultaEstatusCarga(autenticacion=auth, folioPago="F-001")
-    assert (r.folioPago, r.cantidadCertificados, r.intentosUsados, r.intentosRestantes) == ("F-001", 1, 2, 0)
+    folio = world.folio(1)
+    received = world.clock.now
+    upload(client, auth, folio, b"<a/>")
+    world.clock.advance(minutes=1)
+    world.drain()
+    upload(client, auth, folio, world.certificate(1), "b.xml")
+    r = client.service.consultaEstatusCarga(autenticacion=auth, folioPago=folio)
+    assert (r.folioPago, r.cantidadCertificados, r.intentosUsados, r.intentosRestantes) == (folio, 1, 2, 0)
     assert r.estatusFolio == "EN_PROCESO"
     primero, segundo = r.lotes.lote
-    assert (primero.numeroLote, primero.intento, primero.estatus) == (1, 1, "RECHAZADO")
-    assert primero.fechaCarga == datetime(2024, 5, 1, 17, 3, tzinfo=UTC)
-    assert primero.fechaProceso == datetime(2024, 5, 1, 17, 4, tzinfo=UTC)
-    assert (primero.totalArchivos, primero.archivosConError) == (2, 1)
-    malo, bueno = primero.detalle.archivo
-    assert (malo.nombre, malo.folioControl, malo.estatus) == ("a.xml", "FC-77", "CON_ERRORES")
-    (error,) = malo.errores.error
-    assert (error.codigo, error.mensaje, error.ubicacion) == (
-        "CURP_INVALIDA",
-        "La CURP no es válida.",
-        "Dec/Alumno/@curp",
-    )
-    assert (bueno.folioControl, bueno.estatus, items(bueno.errores, "error")) == (None, "CORRECTO", [])
+    assert (primero.intento, primero.estatus, primero.nombreArchivo) == (1, "RECHAZADO", "a.xml")
+    assert primero.fechaCarga == received
+    assert primero.fechaProceso == received + timedelta(minutes=1)
+    assert (primero.totalArchivos, primero.archivosConError) == (1, 1)
+    assert primero.mensaje
+    (malo,) = primero.detalle.archivo
+    assert (malo.nombre, malo.estatus) == ("a.xml", "CON_ERRORES")
+    errores = items(malo.errores, "error")
+    assert errores and all(e.codigo and e.mensaje for e in errores)
     assert (segundo.intento, segundo.estatus, segundo.fechaProceso) == (2, "RECIBIDO", None)
     assert items(segundo.detalle, "archivo") == []
 
 
-def test_descarga_resultado_carga_returns_the_zip(client: zeep.Client, auth: dict, fake: FakeMec) -> None:
-    client.service.cargaCertificados(
-        autenticacion=auth, folioPago="F-001", nombreArchivo="a.xml", archivoBase64=b"<a/>"
-    )
-    fake.procesar(1, (dto.ArchivoDetalle("a.xml", "FC-1", dto.EstatusArchivo.CORRECTO),))
-    r = client.service.descargaResultadoCarga(autenticacion=auth, numeroLote=1)
-    assert (r.numeroLote, r.nombreArchivo) == (1, "resultado_1.zip")
+def test_an_accepted_file_has_its_folio_control_and_no_errors(
+    client: zeep.Client, auth: dict, world: World
+) -> None:
+    lote = accept(client, auth, world, {"uno.xml": world.certificate(1)}, zipped=False)
+    (bueno,) = lote.detalle.archivo
+    assert (bueno.nombre, bueno.folioControl, bueno.estatus) == ("uno.xml", "UAV-2024-000101", "CORRECTO")
+    assert items(bueno.errores, "error") == []
+
+
+def test_descarga_resultado_carga_returns_the_zip(client: zeep.Client, auth: dict, world: World) -> None:
+    lote = accept(client, auth, world, {"uno.xml": world.certificate(1)}, zipped=False)
+    r = client.service.descargaResultadoCarga(autenticacion=auth, numeroLote=lote.numeroLote)
+    assert r.numeroLote == lote.numeroLote and r.nombreArchivo.endswith(".zip")
     with zipfile.ZipFile(io.BytesIO(r.archivoBase64)) as zf:
-        assert zf.read("resultado.csv").decode("utf-8").startswith("\ufeffarchivo,estatus")
+        text = zf.read("resultado.csv").decode("utf-8")
+    assert text.startswith("\ufeff") and "uno.xml" in text and "UAV-2024-000101" in text
 
 
 def test_consulta_certificados_filters_pages_and_scopes_to_the_institution(
-    client: zeep.Client, auth: dict, fake: FakeMec
+    client: zeep.Client, auth: dict, operator_auth: dict, certificates: None, recorder: Recorder
 ) -> None:
     r = client.service.consultaCertificados(autenticacion=auth, filtro={}, pagina=1, registrosPorPagina=1)
     assert (r.totalRegistros, r.pagina, r.registrosPorPagina) == (2, 1, 1)
     (c,) = r.certificados.certificado
-    assert (c.folioControl, c.nombre, c.estatus) == ("FC-1", "ANA PÉREZ LÓPEZ", "VIGENTE")
+    assert (c.folioControl, c.nombre, c.estatus, c.curp) == (
+        "FC-1",
+        "ANA PÉREZ LÓPEZ",
+        "VIGENTE",
+        "CURP000000HDFAAA01",
+    )
     assert c.fechaExpedicion == date(2024, 3, 15)
     assert c.fechaCarga == datetime(2024, 4, 1, 10, tzinfo=UTC)
     page2 = client.service.consultaCertificados(autenticacion=auth, pagina=2, registrosPorPagina=1)
@@ -110,155 +124,148 @@ def test_consulta_certificados_filters_pages_and_scopes_to_the_institution(
         autenticacion=auth,
         filtro={
             "curp": "CURP000000HDFAAA02",
-            "fechaExpedicionDesde": date(2024, 3, 15),
+            "fechaExpedicionDesde": date(2024, 3, 16),
             "estatus": "VIGENTE",
         },
         pagina=1,
         registrosPorPagina=500,
     )
     assert [x.folioControl for x in filtered.certificados.certificado] == ["FC-2"]
-    sent = fake.calls[-1][1][0]
-    assert sent == dto.FiltroCertificados(
-        curp="CURP000000HDFAAA02",
-        fecha_expedicion_desde=date(2024, 3, 15),
-        estatus=dto.EstatusCertificado.VIGENTE,
+    assert recorder.calls[-1] == (
+        "consulta_certificados",
+        (
+            dto.FiltroCertificados(
+                curp="CURP000000HDFAAA02",
+                fecha_expedicion_desde=date(2024, 3, 16),
+                estatus=dto.EstatusCertificado.VIGENTE,
+            ),
+            1,
+            500,
+        ),
     )
     operator = client.service.consultaCertificados(
-        autenticacion={"usuario": "sep", "password": "operador"},
-        filtro={"idInstitucion": "090002"},
+        autenticacion=operator_auth,
+        filtro={"idInstitucion": OTHER_INSTITUTION},
         pagina=1,
         registrosPorPagina=10,
     )
     assert [x.folioControl for x in operator.certificados.certificado] == ["FC-9"]
 
 
-def test_descarga_certificado_xml_and_pdf(client: zeep.Client, auth: dict, fake: FakeMec) -> None:
-    xml = client.service.descargaCertificado(autenticacion=auth, folioControl="FC-1", formato="XML")
-    assert (xml.nombreArchivo, xml.archivoBase64) == ("FC-1.xml", b"<Dec/>")
-    pdf = client.service.descargaCertificado(autenticacion=auth, folioControl="FC-1", formato="PDF")
-    assert pdf.nombreArchivo == "FC-1.pdf" and pdf.archivoBase64.startswith(b"%PDF")
-    assert fake.calls[-1] == ("descarga_certificado", ("FC-1", dto.FormatoCertificado.PDF))
+def test_descarga_certificado_xml_and_pdf(client: zeep.Client, auth: dict, world: World) -> None:
+    lote = accept(client, auth, world, {"uno.xml": world.certificate(1)}, zipped=False)
+    (archivo,) = lote.detalle.archivo
+    xml = client.service.descargaCertificado(
+        autenticacion=auth, folioControl=archivo.folioControl, formato="XML"
+    )
+    assert xml.nombreArchivo == f"{archivo.folioControl}.xml"
+    assert xml.archivoBase64.lstrip().startswith(b"<") and b"folioControl" in xml.archivoBase64
+    pdf = client.service.descargaCertificado(
+        autenticacion=auth, folioControl=archivo.folioControl, formato="PDF"
+    )
+    assert pdf.nombreArchivo == f"{archivo.folioControl}.pdf" and pdf.archivoBase64.startswith(b"%PDF")
 
 
-def test_carga_programa_estudios_accepted_and_rejected(client: zeep.Client, auth: dict) -> None:
+def test_carga_programa_estudios_accepted_and_rejected(client: zeep.Client, auth: dict, world: World) -> None:
+    program = dataclasses.replace(world.scenario.program, clave_plan="2024")
     ok = client.service.cargaProgramaEstudios(
-        autenticacion=auth, nombreArchivo="p.xml", archivoBase64=PROGRAMA
+        autenticacion=auth, nombreArchivo="p.xml", archivoBase64=program_to_xml(program)
     )
     assert (ok.estatus, ok.idCarrera, ok.clavePlan, items(ok.errores, "error")) == (
         "ACEPTADO",
-        "C-10",
-        "2020",
+        "1021",
+        "2024",
         [],
     )
     bad = client.service.cargaProgramaEstudios(
         autenticacion=auth, nombreArchivo="p.xml", archivoBase64=b"<Programa/>"
     )
     assert (bad.estatus, bad.idCarrera, bad.clavePlan) == ("RECHAZADO", None, None)
-    assert [e.ubicacion for e in bad.errores.error] == ["Programa/@idCarrera", "Programa/@clavePlan"]
+    assert all(e.codigo and e.mensaje for e in bad.errores.error)
 
 
-def test_consulta_programas_estudios_lists_registered_programs(client: zeep.Client, auth: dict) -> None:
-    # zeep unwraps the response's only child (programas) down to its list of programa
-    assert client.service.consultaProgramasEstudios(autenticacion=auth) is None
-    client.service.cargaProgramaEstudios(autenticacion=auth, nombreArchivo="p.xml", archivoBase64=PROGRAMA)
+def test_consulta_programas_estudios_lists_registered_programs(
+    client: zeep.Client, auth: dict, other_auth: dict, world: World
+) -> None:
     (p,) = client.service.consultaProgramasEstudios(autenticacion=auth)
-    assert (p.idCarrera, p.claveCarrera, p.nombreCarrera, p.clavePlan, p.numeroRvoe) == (
-        "C-10",
-        "LD",
-        "Derecho",
-        "2020",
-        "RVOE-1",
+    program = world.scenario.program
+    assert (p.idCarrera, p.clavePlan, p.numeroRvoe, p.fechaRvoe) == (
+        "1021",
+        "2019",
+        program.numero_rvoe,
+        program.fecha_rvoe,
     )
-    assert (p.fechaRvoe, p.numeroAsignaturas, p.totalCreditos) == (date(2020, 8, 1), 2, Decimal("350.50"))
-    assert p.fechaRegistro == datetime(2024, 5, 1, 17, 3, tzinfo=UTC)
+    assert p.numeroAsignaturas == 48 and Decimal(p.totalCreditos) == program.total_creditos
+    assert p.nombreCarrera == "LICENCIATURA EN DERECHO" and p.fechaRegistro.tzinfo is not None
+    (other,) = client.service.consultaProgramasEstudios(autenticacion=other_auth)  # its own, not ours
+    assert other.idCarrera == world.other_scenario.program.id_carrera
 
 
 def test_exporta_certificados_csv_and_xlsx_hold_every_match(
-    client: zeep.Client, auth: dict, fake: FakeMec
+    client: zeep.Client, auth: dict, certificates: None, recorder: Recorder
 ) -> None:
     csv_file = client.service.exportaCertificados(autenticacion=auth, formato="CSV")
-    assert csv_file.nombreArchivo == "certificados.csv"
+    assert csv_file.nombreArchivo.endswith(".csv")
     text = csv_file.archivoBase64.decode("utf-8")
     assert text.startswith("\ufeffINSTITUCION,CAMPUS,NOMBRE,CURP")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert [r[6] for r in rows[1:]] == ["FC-1", "FC-2"]  # not FC-9: another institution's
     assert rows[1][2] == "ANA PÉREZ LÓPEZ"
-    assert fake.calls[-1] == ("exporta_certificados", (dto.FiltroCertificados(), dto.FormatoExportacion.CSV))
+    assert recorder.calls[-1] == (
+        "exporta_certificados",
+        (dto.FiltroCertificados(), dto.FormatoExportacion.CSV),
+    )
     xlsx = client.service.exportaCertificados(
         autenticacion=auth, filtro={"curp": "CURP000000HDFAAA02"}, formato="XLSX"
     )
-    assert xlsx.nombreArchivo == "certificados.xlsx"
+    assert xlsx.nombreArchivo.endswith(".xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.archivoBase64)).active
-    values = [list(row) for row in sheet.iter_rows(values_only=True)]
+    values = [list(row) for row in sheet.iter_rows(values_only=True) if any(v is not None for v in row)]
     assert values[0][:3] == ["INSTITUCION", "CAMPUS", "NOMBRE"]
     assert [row[6] for row in values[1:]] == ["FC-2"]
-    assert fake.calls[-1][1] == (
-        dto.FiltroCertificados(curp="CURP000000HDFAAA02"),
-        dto.FormatoExportacion.XLSX,
-    )
 
 
 def test_solicita_cancelacion_returns_the_pending_request(
-    client: zeep.Client, auth: dict, fake: FakeMec
+    client: zeep.Client, auth: dict, world: World, certificates: None, recorder: Recorder
 ) -> None:
     r = client.service.solicitaCancelacion(
         autenticacion=auth, folioControl="FC-1", motivo="C1", observaciones="Error en la CURP."
     )
     assert (r.folioControl, r.estatus) == ("FC-1", "CANCELACION_SOLICITADA")
-    assert r.fechaSolicitud == datetime(2024, 5, 1, 17, 3, tzinfo=UTC)
-    assert r.fechaEfectiva == datetime(2024, 5, 3, 17, 3, tzinfo=UTC)
+    assert r.fechaSolicitud == world.clock.now
+    assert r.fechaEfectiva == world.clock.now + timedelta(hours=world.settings.cancelacion_horas)
     assert r.mensaje
-    assert fake.calls[-1] == ("solicita_cancelacion", ("FC-1", "C1", "Error en la CURP."))
+    assert recorder.calls[-1] == ("solicita_cancelacion", ("FC-1", "C1", "Error en la CURP."))
     listed = client.service.consultaCertificados(
         autenticacion=auth, filtro={"estatus": "CANCELACION_SOLICITADA"}, pagina=1, registrosPorPagina=10
     )
     assert [c.folioControl for c in listed.certificados.certificado] == ["FC-1"]
-    # observaciones is optional: absent (or empty) reaches the service as None
+    # observaciones is optional: absent reaches the service as None
     client.service.solicitaCancelacion(autenticacion=auth, folioControl="FC-2", motivo="R5")
-    assert fake.calls[-1] == ("solicita_cancelacion", ("FC-2", "R5", None))
+    assert recorder.calls[-1] == ("solicita_cancelacion", ("FC-2", "R5", None))
 
 
-def test_consulta_documentos_lists_name_description_size_and_digest(
-    client: zeep.Client, auth: dict, fake: FakeMec
+def test_consulta_documentos_and_descarga_documento_agree(
+    client: zeep.Client, auth: dict, recorder: Recorder
 ) -> None:
-    # zeep unwraps the response's only child (documentos) down to its list of documento
+    # zeep unwraps the response's only child (documentos) down to its list of documento; every
+    # document is downloaded in tests/test_soap_real_services.py, one is enough here
     documentos = client.service.consultaDocumentos(autenticacion=auth)
-    assert [d.nombre for d in documentos] == ["certificado-1.0.xsd", "motivo_cancelacion.csv"]
-    xsd = documentos[0]
-    content = fake.documentos["certificado-1.0.xsd"][1]
-    assert (xsd.descripcion, xsd.tamano, xsd.sha256) == (
-        "Esquema XSD del certificado electrónico.",
-        len(content),
-        hashlib.sha256(content).hexdigest(),
+    names = [d.nombre for d in documentos]
+    assert len(names) == len(set(names)) and all(d.descripcion for d in documentos)
+    (catalog,) = [d for d in documentos if d.nombre == "catalogo_motivo_cancelacion.csv"]
+    r = client.service.descargaDocumento(autenticacion=auth, nombre=catalog.nombre)
+    assert r.nombreArchivo == catalog.nombre
+    assert (len(r.archivoBase64), hashlib.sha256(r.archivoBase64).hexdigest()) == (
+        catalog.tamano,
+        catalog.sha256,
     )
-    fake.documentos.clear()
-    assert client.service.consultaDocumentos(autenticacion=auth) is None
+    assert recorder.calls[-1] == ("descarga_documento", (catalog.nombre,))
 
 
-def test_descarga_documento_returns_the_listed_bytes(client: zeep.Client, auth: dict, fake: FakeMec) -> None:
-    r = client.service.descargaDocumento(autenticacion=auth, nombre="motivo_cancelacion.csv")
-    assert (r.nombreArchivo, r.archivoBase64) == (
-        "motivo_cancelacion.csv",
-        fake.documentos["motivo_cancelacion.csv"][1],
-    )
-    assert fake.calls[-1] == ("descarga_documento", ("motivo_cancelacion.csv",))
-
-
-def test_concluye_pruebas_after_ten_accepted_with_xml_and_zip(
-    client: zeep.Client, auth: dict, fake: FakeMec
-) -> None:
-    fake.add_folio("F-XML", "090001", 1)
-    fake.add_folio("F-ZIP", "090001", 9)
-    client.service.cargaCertificados(
-        autenticacion=auth, folioPago="F-XML", nombreArchivo="a.xml", archivoBase64=b"<Dec/>"
-    )
-    fake.procesar(1, (dto.ArchivoDetalle("a.xml", "FC-100", dto.EstatusArchivo.CORRECTO),))
-    client.service.cargaCertificados(
-        autenticacion=auth, folioPago="F-ZIP", nombreArchivo="b.zip", archivoBase64=b"PK\x03\x04zip"
-    )
-    fake.procesar(
-        2, tuple(dto.ArchivoDetalle(f"{i}.xml", f"FC-{i}", dto.EstatusArchivo.CORRECTO) for i in range(9))
-    )
+def test_concluye_pruebas_after_ten_accepted_with_xml_and_zip(pruebas: World, auth: dict) -> None:
+    client = client_of(pruebas)
+    accept(client, auth, pruebas, {f"c{n}.xml": pruebas.certificate(n) for n in range(1, 10)}, zipped=True)
+    accept(client, auth, pruebas, {"c10.xml": pruebas.certificate(10)}, zipped=False)
     r = client.service.concluyePruebas(autenticacion=auth)
-    assert (r.estatus, r.mensaje) == ("CONCLUIDAS", "Fase de pruebas concluida.")
-    assert fake.pruebas_concluidas == {"090001"}
+    assert r.estatus == "CONCLUIDAS" and r.mensaje

@@ -19,8 +19,8 @@ from mec_ws.config import DEFAULT_NAMESPACE, DEFAULT_PUBLIC_URL
 from mec_ws.services import dto
 from mec_ws.soap.app import build_wsdl
 from mec_ws.web.wsgi import make_wsgi_app
-from tests.soap.conftest import BASE, WSDL_URL, make_settings
-from tests.soap.fake import FakeMec
+from tests.services.world import PASSWORD, World
+from tests.soap.conftest import BASE, WSDL_URL, make_settings, mount, unbound_services
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "wsdl" / "mec.wsdl"
@@ -31,6 +31,7 @@ NS = {"xs": XS, "wsdl": WSDL, "soap": SOAP}
 
 OPERATIONS = [  # every operation of contract.md, in its order
     "cargaCertificados",
+    "validaCertificados",
     "consultaEstatusCarga",
     "descargaResultadoCarga",
     "consultaCertificados",
@@ -43,12 +44,22 @@ OPERATIONS = [  # every operation of contract.md, in its order
     "descargaDocumento",
     "concluyePruebas",
 ]
-OPTIONAL_ARGUMENTS = {"filtro", "observaciones"}
+OPTIONAL_ARGUMENTS = {
+    "filtro",
+    "observaciones",
+    "folioControl",
+    "folioDigital",
+    ("validaCertificados", "folioPago"),
+}
 
 SIGNATURES = {
     "cargaCertificados": (
         ["autenticacion", "folioPago", "nombreArchivo", "archivoBase64"],
         ["numeroLote", "folioPago", "intento", "intentosRestantes", "estatus", "mensaje"],
+    ),
+    "validaCertificados": (
+        ["autenticacion", "nombreArchivo", "archivoBase64", "folioPago"],
+        ["totalArchivos", "archivosConError", "mensaje", "detalle"],
     ),
     "consultaEstatusCarga": (
         ["autenticacion", "folioPago"],
@@ -62,7 +73,10 @@ SIGNATURES = {
         ["autenticacion", "filtro", "pagina", "registrosPorPagina"],
         ["totalRegistros", "pagina", "registrosPorPagina", "certificados"],
     ),
-    "descargaCertificado": (["autenticacion", "folioControl", "formato"], ["nombreArchivo", "archivoBase64"]),
+    "descargaCertificado": (
+        ["autenticacion", "folioControl", "folioDigital", "formato"],
+        ["nombreArchivo", "archivoBase64"],
+    ),
     "cargaProgramaEstudios": (
         ["autenticacion", "nombreArchivo", "archivoBase64"],
         ["estatus", "mensaje", "errores", "idCarrera", "clavePlan"],
@@ -70,8 +84,8 @@ SIGNATURES = {
     "consultaProgramasEstudios": (["autenticacion"], ["programas"]),
     "exportaCertificados": (["autenticacion", "filtro", "formato"], ["nombreArchivo", "archivoBase64"]),
     "solicitaCancelacion": (
-        ["autenticacion", "folioControl", "motivo", "observaciones"],
-        ["folioControl", "estatus", "fechaSolicitud", "fechaEfectiva", "mensaje"],
+        ["autenticacion", "folioControl", "folioDigital", "motivo", "observaciones"],
+        ["folioControl", "estatus", "fechaSolicitud", "fechaEfectiva", "mensaje", "folioDigital"],
     ),
     "consultaDocumentos": (["autenticacion"], ["documentos"]),
     "descargaDocumento": (["autenticacion", "nombre"], ["nombreArchivo", "archivoBase64"]),
@@ -92,7 +106,9 @@ ENUMS = {
 @pytest.fixture(scope="module")
 def served() -> bytes:
     session = requests.Session()
-    session.mount(BASE, wsgiadapter.WSGIAdapter(make_wsgi_app(FakeMec(), make_settings())))
+    session.mount(
+        BASE, wsgiadapter.WSGIAdapter(make_wsgi_app(unbound_services(make_settings()), make_settings()))
+    )
     response = session.get(WSDL_URL)
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/xml")
@@ -130,7 +146,10 @@ def test_address_is_the_configured_public_url_not_the_request_host() -> None:
     public = "https://mec.sep.example/mec/ws"
     session = requests.Session()
     session.mount(
-        BASE, wsgiadapter.WSGIAdapter(make_wsgi_app(FakeMec(), make_settings(MEC_PUBLIC_URL=public)))
+        BASE,
+        wsgiadapter.WSGIAdapter(
+            make_wsgi_app(unbound_services(make_settings()), make_settings(MEC_PUBLIC_URL=public))
+        ),
     )
     tree = etree.fromstring(session.get(WSDL_URL, headers={"Host": "evil.example"}).content)
     assert tree.xpath("//soap:address/@location", namespaces=NS) == [public]
@@ -179,8 +198,8 @@ def test_no_xs_integer_and_nothing_nillable(served: bytes, tree: etree._Element)
     }
 
 
-def test_exactly_the_contracts_twelve_operations_in_its_order(tree: etree._Element) -> None:
-    assert len(OPERATIONS) == 12
+def test_exactly_the_contracts_thirteen_operations_in_its_order(tree: etree._Element) -> None:
+    assert len(OPERATIONS) == 13
     assert tree.xpath("//wsdl:portType/wsdl:operation/@name", namespaces=NS) == OPERATIONS
     assert tree.xpath("//wsdl:binding/wsdl:operation/@name", namespaces=NS) == OPERATIONS
     elements = set(tree.xpath("//xs:schema/xs:element/@name", namespaces=NS))
@@ -209,7 +228,10 @@ def test_zeep_sees_the_operation_signatures(client: zeep.Client, operation: str)
     assert [name for name, _ in op.input.body.type.elements] == request
     assert [name for name, _ in op.output.body.type.elements] == response
     required = [name for name, el in op.input.body.type.elements if el.min_occurs >= 1]
-    assert required == [n for n in request if n not in OPTIONAL_ARGUMENTS]
+    optional = {n for n in OPTIONAL_ARGUMENTS if isinstance(n, str)} | {
+        n[1] for n in OPTIONAL_ARGUMENTS if isinstance(n, tuple) and n[0] == operation
+    }
+    assert required == [n for n in request if n not in optional]
 
 
 def test_required_fields_are_min_occurs_1(client: zeep.Client) -> None:
@@ -235,10 +257,10 @@ def test_cli_writes_the_golden_wsdl(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert out.read_bytes() == GOLDEN.read_bytes()
 
 
-def test_zeep_client_from_the_golden_file_reaches_the_service(tmp_path: Path) -> None:
-    fake = FakeMec()
-    fake.add_user("u", "p", "I")
-    session = requests.Session()
-    session.mount(BASE, wsgiadapter.WSGIAdapter(make_wsgi_app(fake, make_settings())))
+def test_zeep_client_from_the_golden_file_reaches_the_service(world: World) -> None:
+    session = mount(make_wsgi_app(world.app, world.settings))
     client = zeep.Client(str(GOLDEN), transport=Transport(session=session))
-    assert client.service.consultaProgramasEstudios(autenticacion={"usuario": "u", "password": "p"}) is None
+    (programa,) = client.service.consultaProgramasEstudios(
+        autenticacion={"usuario": "ipes1", "password": PASSWORD}
+    )
+    assert programa.idCarrera == world.scenario.program.id_carrera
