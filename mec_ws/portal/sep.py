@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from mec_ws import catalogs
 from mec_ws.errors import MecError
 from mec_ws.portal.app import operator_required, services, who
-from mec_ws.services import cancellation, registration, registry_admin, web_queries
+from mec_ws.services import cancellation, failed, registration, registry_admin, web_queries
 from models import EstatusRegistro
 
 sep = Blueprint("sep", __name__)
@@ -66,7 +66,8 @@ def _field(name: str, limit: int = 300) -> str:
 def index() -> str:
     with services().sessions() as s:
         atencion = web_queries.attention(s)
-    return _page("sep/index.html", atencion=atencion)
+        fallidos = len(failed.unreviewed_failed(s))
+    return _page("sep/index.html", atencion=atencion, fallidos=fallidos)
 
 
 @sep.route("/instituciones", methods=["GET", "POST"])
@@ -231,23 +232,27 @@ def registros() -> Any:
 @operator_required
 def cancelaciones() -> Any:
     if request.method == "POST":
-        folio, inst = _field("folioControl", 100), _field("institucion", 20) or None
+        folio, inst = _field("folioControl", 100) or None, _field("institucion", 20) or None
+        digital = None if folio else (_field("folioDigital", 36) or None)
         withdraw = request.form.get("accion") == "retirar"
 
         def decide(s: Session) -> str:
-            # the same service functions as `mec-ws admin cancellations --approve/--withdraw`
+            # the same service functions as `mec-ws admin cancellations --aprobar/--retirar`; a
+            # certificate without folioControl is named by its folioDigital
             act = cancellation.withdraw if withdraw else cancellation.approve
-            done = act(s, folio, inst, now=services().clock(), by=who().username)
+            done = act(s, folio, inst, now=services().clock(), by=who().username, folio_digital=digital)
+            named = done.folio_control or f"con folio digital {done.folio_digital}"
             if withdraw:
-                return f"Solicitud retirada: el certificado {done.folio_control} sigue VIGENTE."
-            return f"Cancelación aplicada: el certificado {done.folio_control} queda CANCELADO."
+                return f"Solicitud retirada: el certificado {named} sigue VIGENTE."
+            return f"Cancelación aplicada: el certificado {named} queda CANCELADO."
 
         return _act("sep.cancelaciones", decide)
     motivos = catalogs.load("motivo_cancelacion")
     with services().sessions() as s:
         rows = [
             {
-                "folio": r.certificate.folio_control,
+                "folio": r.certificate.folio_control or "",
+                "digital": r.certificate.folio_digital,
                 "institucion": r.certificate.institution_id,
                 "nombre": r.certificate.nombre_completo,
                 "motivo": f"{r.motivo} ({motivos.get(r.motivo, '?')})",
@@ -281,3 +286,31 @@ def ac() -> Any:
     with services().sessions() as s:
         rows = [(c.subject, c.sha256, c.not_after, c.added_at) for c in registry_admin.list_trusted(s)]
     return _page("sep/ac.html", acs=rows)
+
+
+@sep.route("/lotes", methods=["GET", "POST"])
+@operator_required
+def lotes() -> Any:
+    """Batches that ended FALLIDO (the service's fault): retry them or mark them reviewed, with the
+    same functions as `mec-ws admin lotes-fallidos`."""
+    if request.method == "POST":
+        raw = _field("numeroLote", 20)
+        retry = request.form.get("accion") == "reintentar"
+
+        def act(s: Session) -> str:
+            if not raw.isdigit():
+                raise registry_admin.AdminError("indique el número de lote.")
+            numero, now, by = int(raw), services().clock(), who().username
+            if retry:
+                batch = failed.retry_failed(s, numero, operator=by, now=now)
+                return (
+                    f"Lote {batch.numero_lote} de vuelta en la cola como intento {batch.intento} de su "
+                    "folio; un trabajador lo procesará."
+                )
+            failed.mark_reviewed(s, numero, operator=by, now=now)
+            return f"Lote {numero} marcado como revisado; sale de /salud."
+
+        return _act("sep.lotes", act)
+    with services().sessions() as s:
+        rows = failed.list_failed(s)
+    return _page("sep/lotes.html", lotes=rows)

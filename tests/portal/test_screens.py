@@ -441,3 +441,43 @@ def test_failed_approval_creates_nothing_and_shows_no_link(portal: Portal) -> No
         assert s.get(Institution, "000777") is None  # the whole approval was rolled back
         req = s.get(RegistrationRequest, numero)
         assert req is not None and req.estatus is EstatusRegistro.PENDIENTE
+
+
+def test_console_failed_batches_retry_and_review(portal: Portal) -> None:
+    from mec_ws.batches.failure import fail_batch
+    from models import Batch
+
+    world = portal.world
+    folio = world.folio(1)
+    first = world.app.carga_certificados(world.ipes, folio, "a.xml", world.certificate(0)).numero_lote
+    with world.sessions() as s:
+        assert fail_batch(s, first, reason="la llave de sellado no se pudo leer", now=world.clock.now)
+    second_folio = world.folio(1)
+    second = world.app.carga_certificados(world.ipes, second_folio, "b.xml", world.certificate(1)).numero_lote
+    with world.sessions() as s:
+        assert fail_batch(s, second, reason="error inesperado (RuntimeError)", now=world.clock.now)
+    op = portal.client()
+    portal.login(op, "operador")
+    home = op.get("/portal/sep/").get_data(as_text=True)
+    assert '<span class="cifra">2</span> lote(s) FALLIDO sin revisar' in home
+    page = op.get("/portal/sep/lotes").get_data(as_text=True)
+    assert "la llave de sellado no se pudo leer" in page and folio in page and "Reintentar" in page
+    r = portal.post(op, "/portal/sep/lotes", {"accion": "reintentar", "numeroLote": str(first)})
+    assert r.status_code == 302
+    page = op.get("/portal/sep/lotes").get_data(as_text=True)
+    assert f"Lote {first} de vuelta en la cola como intento 1" in page
+    portal.post(op, "/portal/sep/lotes", {"accion": "revisado", "numeroLote": str(second)})
+    page = op.get("/portal/sep/lotes").get_data(as_text=True)
+    assert f"Lote {second} marcado como revisado" in page
+    assert '<span class="cifra">0</span> lote(s) FALLIDO sin revisar' in op.get("/portal/sep/").get_data(
+        as_text=True
+    )
+    r = portal.post(op, "/portal/sep/lotes", {"accion": "reintentar", "numeroLote": str(first)})
+    page = op.get("/portal/sep/lotes").get_data(as_text=True)
+    assert f"No hay un lote FALLIDO con número {first}" in page  # already back in the queue
+    with world.sessions() as s:
+        assert s.get(Batch, first).estatus == "RECIBIDO"  # type: ignore[union-attr]
+        assert s.get(Batch, second).estatus == "FALLIDO"  # type: ignore[union-attr]
+    assert portal.world.drain() == 1
+    c = _ipes(portal)
+    assert c.get("/portal/sep/lotes").status_code == 404  # the console is not there for an institution
