@@ -58,6 +58,10 @@ class DecDocument:
     asignatura: tuple[Node, ...]
     dreoe: Node
     sep_ipes: Node
+    # Figures the rules derive from the document (grades, counted subjects, the cadena…), computed on
+    # first use and shared by every rule of one validation run: see ``mec_ws.rules.common.figures``.
+    # Like the nodes, they describe the tree as it was read; a changed tree needs a new document.
+    derived: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def folio_control(self) -> str | None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from mec_ws import catalogs
+from mec_ws.certificate.cadena import CadenaValues, cadena_of_values, cadena_values, pipe_locations
 from mec_ws.certificate.document import DecDocument, Node
 from mec_ws.registry import ValidationContext
 from mec_ws.rules.values import decimal_or_none, int_or_none
@@ -36,6 +37,10 @@ class Scale:
 
 def scale_of(doc: DecDocument) -> Scale | None:
     """The grade scale of ``Carrera``, or None when one of its three values is unreadable."""
+    return figures(doc).scale
+
+
+def _read_scale(doc: DecDocument) -> Scale | None:
     values = [
         decimal_or_none(doc.carrera.get(name))
         for name in ("calificacionMinima", "calificacionMaxima", "calificacionMinimaAprobatoria")
@@ -56,10 +61,7 @@ def subject_type(node: Node) -> int | None:
 
 def counted_subjects(doc: DecDocument) -> Sequence[Node] | None:
     """The subjects that count (263/264/265); None when a type is unreadable (reported elsewhere)."""
-    types = [subject_type(node) for node in doc.asignatura]
-    if any(t is None for t in types):
-        return None
-    return [node for node, t in zip(doc.asignatura, types, strict=True) if t in COUNTED_TYPES]
+    return figures(doc).counted
 
 
 _GRADE_TEXT = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
@@ -77,3 +79,67 @@ def grade_value(text: str | None) -> Decimal | None:
     if isinstance(exponent, int) and exponent < -2:
         return None
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectFigures:
+    """What several rules derive from the subjects, computed once per document (see :func:`figures`)."""
+
+    scale: Scale | None  # :func:`scale_of`
+    grades: tuple[Decimal | None, ...]  # grade_value of each subject's calificacion, in document order
+    counted: tuple[Node, ...] | None  # :func:`counted_subjects`
+    counted_grades: tuple[Decimal, ...] | None  # the counted subjects' grades; None when one is unreadable
+    passed: tuple[Node, ...] | None  # counted subjects with a passing grade; None when not knowable
+
+
+def _figures(doc: DecDocument) -> SubjectFigures:
+    scale = _read_scale(doc)
+    grades = tuple(grade_value(node.get("calificacion")) for node in doc.asignatura)
+    types = [subject_type(node) for node in doc.asignatura]
+    counted: tuple[Node, ...] | None = None
+    counted_grades: tuple[Decimal, ...] | None = None
+    passed: tuple[Node, ...] | None = None
+    if all(t is not None for t in types):
+        picked = [i for i, t in enumerate(types) if t in COUNTED_TYPES]
+        counted = tuple(doc.asignatura[i] for i in picked)
+        values = [grades[i] for i in picked]
+        if all(v is not None for v in values):
+            counted_grades = tuple(v for v in values if v is not None)
+            if scale is not None:
+                passed = tuple(
+                    node
+                    for node, grade in zip(counted, counted_grades, strict=True)
+                    if grade >= scale.aprobatoria
+                )
+    return SubjectFigures(scale, grades, counted, counted_grades, passed)
+
+
+def figures(doc: DecDocument) -> SubjectFigures:
+    """The subject figures of ``doc``, computed on first use and kept on the document for every rule."""
+    cached = doc.derived.get("figures")
+    if cached is None:
+        cached = doc.derived["figures"] = _figures(doc)
+    assert isinstance(cached, SubjectFigures)
+    return cached
+
+
+def _cadena_values(doc: DecDocument) -> CadenaValues:
+    values = doc.derived.get("cadena_values")
+    if values is None:
+        values = doc.derived["cadena_values"] = cadena_values(doc.root)
+    return values  # type: ignore[return-value]
+
+
+def document_cadena(doc: DecDocument, variant: int = 33) -> str:
+    """The cadena original of ``doc`` (33 or 32 fields), built once per document."""
+    key = f"cadena_{variant}"
+    text = doc.derived.get(key)
+    if text is None:
+        text = doc.derived[key] = cadena_of_values(_cadena_values(doc), variant=variant)
+    assert isinstance(text, str)
+    return text
+
+
+def pipe_fields(doc: DecDocument) -> list[str]:
+    """Locations of the cadena values of ``doc`` that contain ``|`` (the values read once)."""
+    return pipe_locations(_cadena_values(doc))
