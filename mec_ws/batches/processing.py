@@ -27,6 +27,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from lxml import etree
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,7 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from mec_ws.batches.signer import load_sep_signer
 from mec_ws.batches.storage import BatchStorage
 from mec_ws.batches.zipread import UploadLimits, UploadScan, iter_upload
-from mec_ws.certificate.document import DecDocument
+from mec_ws.certificate.document import q
 from mec_ws.certificate.reader import read_xml
 from mec_ws.certificate.stamp import SepSigner, stamp
 from mec_ws.config import Settings
@@ -192,6 +193,16 @@ def _text(value: str | None) -> str:
     return (value or "").strip()
 
 
+_ROW_ELEMENTS = ("Ipes", "Alumno", "Carrera", "Expedicion")
+_ABSENT: dict[str, str] = {}
+
+
+def _child(root: etree._Element, local: str) -> etree._Element | dict[str, str]:
+    """The first ``local`` child of ``Dec`` (an empty mapping when absent: its values read as None)."""
+    el = root.find(q(local))
+    return el if el is not None else _ABSENT
+
+
 def _stamp_all(
     info: _BatchInfo,
     path: Path,
@@ -209,29 +220,28 @@ def _stamp_all(
         if name != outcome.name or hashlib.sha256(data).hexdigest() != outcome.digest:
             raise RuntimeError(f"el lote {info.numero_lote} cambió entre la validación y el sellado ({name})")
         root = read_xml(data, max_bytes=settings.max_xml_bytes).getroot()
-        doc = DecDocument.from_tree(root)
+        # the few values the row needs, read straight from the tree (no full document view)
+        ipes, alumno, carrera, expedicion = (_child(root, name) for name in _ROW_ELEMENTS)
         result = stamp(root, signer, now=clock())
         offset = spool.tell()
         spool.write(result.xml)
         stamped.append(
             _Stamped(
                 ordinal=outcome.ordinal,
-                folio_control=_text(doc.folio_control),
+                folio_control=_text(root.get("folioControl")),
                 folio_digital=result.folio_digital,
-                campus_id=_text(doc.ipes.get("idCampus")),
-                curp=_text(doc.alumno.get("curp")),
+                campus_id=_text(ipes.get("idCampus")),
+                curp=_text(alumno.get("curp")),
                 nombre_completo=" ".join(
                     p
-                    for p in (
-                        _text(doc.alumno.get(a)) for a in ("nombre", "primerApellido", "segundoApellido")
-                    )
+                    for p in (_text(alumno.get(a)) for a in ("nombre", "primerApellido", "segundoApellido"))
                     if p
                 ),
-                carrera=_text(doc.carrera.get("nombreCarrera")),
-                id_carrera=_text(doc.carrera.get("idCarrera")),
-                clave_plan=_text(doc.carrera.get("clavePlan")),
-                lugar_expedicion=_text(doc.expedicion.get("lugarExpedicion")),
-                fecha_expedicion=date.fromisoformat(_text(doc.expedicion.get("fecha"))[:10]),
+                carrera=_text(carrera.get("nombreCarrera")),
+                id_carrera=_text(carrera.get("idCarrera")),
+                clave_plan=_text(carrera.get("clavePlan")),
+                lugar_expedicion=_text(expedicion.get("lugarExpedicion")),
+                fecha_expedicion=date.fromisoformat(_text(expedicion.get("fecha"))[:10]),
                 offset=offset,
                 length=len(result.xml),
             )

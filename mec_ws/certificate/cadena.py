@@ -74,6 +74,8 @@ def normalize(value: str | None) -> str:
     """XSLT ``normalize-space()``: trim and collapse runs of XML whitespace to one space."""
     if value is None:
         return ""
+    if "  " not in value and "\t" not in value and "\n" not in value and "\r" not in value:
+        return value.strip(" ")  # no run to collapse (the common case: skip the regex)
     return _XML_WS.sub(" ", value).strip(" ")
 
 
@@ -120,32 +122,7 @@ def cadena_original(root: etree._Element, *, variant: int = 33) -> str:
 
 def fields_with_pipe(root: etree._Element) -> list[str]:
     """Locations (``Dec/Alumno/@nombre``) of cadena values that contain ``|``."""
-    return pipe_locations(cadena_values(root))
-
-
-CadenaValues = list[tuple[str, str | None]]
-"""(location, raw value) of every field of the 33-field cadena, in order."""
-
-_VARIANT_32_LOCATION = f"Dec/{VARIANT_32_OMITS[0]}/@{VARIANT_32_OMITS[1]}"
-
-
-def cadena_values(root: etree._Element) -> CadenaValues:
-    """The fields of the cadena read once, for :func:`cadena_of_values` and :func:`pipe_locations`."""
-    return _raw_fields(root, 33)
-
-
-def cadena_of_values(values: CadenaValues, *, variant: int = 33) -> str:
-    """:func:`cadena_original` of the tree ``values`` were read from (``variant`` 33 or 32)."""
-    if variant not in (32, 33):
-        raise ValueError(f"variante de cadena desconocida: {variant}")
-    return join(
-        [normalize(value) for where, value in values if variant == 33 or where != _VARIANT_32_LOCATION]
-    )
-
-
-def pipe_locations(values: CadenaValues) -> list[str]:
-    """:func:`fields_with_pipe` of the tree ``values`` were read from."""
-    return [where for where, value in values if value is not None and "|" in value]
+    return [where for where, value in _raw_fields(root, 33) if value is not None and "|" in value]
 
 
 def cadena_dreoe(dreoe: etree._Element) -> str:
@@ -217,13 +194,10 @@ __all__ = [
     "NS",
     "SEPIPES_FIELDS",
     "cadena_dreoe",
-    "cadena_of_values",
     "cadena_original",
     "cadena_sepipes",
-    "cadena_values",
     "fields_with_pipe",
     "normalize",
-    "pipe_locations",
     "xslt_bytes",
     "xslt_cadena",
     "xslt_cadena_dreoe",

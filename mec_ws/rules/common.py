@@ -6,9 +6,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from mec_ws import catalogs
-from mec_ws.certificate.cadena import CadenaValues, cadena_of_values, cadena_values, pipe_locations
+from mec_ws.certificate.cadena import ASIGNATURA_FIELDS, CADENA_FIELDS, VARIANT_32_OMITS, join, normalize
 from mec_ws.certificate.document import DecDocument, Node
 from mec_ws.registry import ValidationContext
 from mec_ws.rules.values import decimal_or_none, int_or_none
@@ -55,6 +56,17 @@ def _read_scale(doc: DecDocument) -> Scale | None:
 def subject_type(node: Node) -> int | None:
     """idTipoAsignatura when it is a known catalog value, else None."""
     raw = node.get("idTipoAsignatura")
+    if raw is None:
+        return None
+    return _cached_type(raw) if len(raw) <= _CACHED_TEXT else _subject_type(raw)
+
+
+@lru_cache(maxsize=256)
+def _cached_type(raw: str) -> int | None:
+    return _subject_type(raw)
+
+
+def _subject_type(raw: str) -> int | None:
     value = int_or_none(raw)
     return value if value is not None and catalogs.is_known("tipo_asignatura", str(value)) else None
 
@@ -71,6 +83,18 @@ def grade_value(text: str | None) -> Decimal | None:
     """A grade as written (plain decimal, at most 2 significant decimals), or None when it is not one."""
     if text is None:
         return None
+    return _cached_grade(text) if len(text) <= _CACHED_TEXT else _grade_value(text)
+
+
+_CACHED_TEXT = 32  # longer texts are judged each time, never kept (the caches stay small)
+
+
+@lru_cache(maxsize=4096)  # a pure function of the text; a batch repeats a few dozen distinct grades
+def _cached_grade(text: str) -> Decimal | None:
+    return _grade_value(text)
+
+
+def _grade_value(text: str) -> Decimal | None:
     stripped = text.strip()
     if not _GRADE_TEXT.match(stripped):
         return None
@@ -123,23 +147,52 @@ def figures(doc: DecDocument) -> SubjectFigures:
     return cached
 
 
-def _cadena_values(doc: DecDocument) -> CadenaValues:
-    values = doc.derived.get("cadena_values")
-    if values is None:
-        values = doc.derived["cadena_values"] = cadena_values(doc.root)
-    return values  # type: ignore[return-value]
+def _cadena_fields(doc: DecDocument) -> list[tuple[Node, str]]:
+    """(node, attribute) of every field of the 33-field cadena, in order, read from the document's
+    nodes (the same attribute values :func:`mec_ws.certificate.cadena.cadena_original` reads from
+    the tree, without walking the tree again)."""
+    fields = doc.derived.get("cadena_fields")
+    if fields is None:
+        nodes = {
+            "": doc.dec,
+            "ServicioFirmante": doc.servicio_firmante,
+            "Ipes": doc.ipes,
+            "Ipes/Responsable": doc.responsable,
+            "Rvoe": doc.rvoe,
+            "Carrera": doc.carrera,
+            "Alumno": doc.alumno,
+            "Expedicion": doc.expedicion,
+            "Asignaturas": doc.asignaturas,
+        }
+        fields = [(nodes[path], attr) for path, attr in CADENA_FIELDS]
+        fields += [(node, attr) for node in doc.asignatura for attr in ASIGNATURA_FIELDS]
+        doc.derived["cadena_fields"] = fields
+    return fields  # type: ignore[return-value]
+
+
+_VARIANT_32_SKIPS = CADENA_FIELDS.index(VARIANT_32_OMITS)
 
 
 def document_cadena(doc: DecDocument, variant: int = 33) -> str:
     """The cadena original of ``doc`` (33 or 32 fields), built once per document."""
+    if variant not in (32, 33):
+        raise ValueError(f"variante de cadena desconocida: {variant}")
     key = f"cadena_{variant}"
     text = doc.derived.get(key)
     if text is None:
-        text = doc.derived[key] = cadena_of_values(_cadena_values(doc), variant=variant)
+        fields = _cadena_fields(doc)
+        if variant == 32:
+            fields = fields[:_VARIANT_32_SKIPS] + fields[_VARIANT_32_SKIPS + 1 :]
+        text = doc.derived[key] = join([normalize(node.get(attr)) for node, attr in fields])
     assert isinstance(text, str)
     return text
 
 
 def pipe_fields(doc: DecDocument) -> list[str]:
-    """Locations of the cadena values of ``doc`` that contain ``|`` (the values read once)."""
-    return pipe_locations(_cadena_values(doc))
+    """Locations of the cadena values of ``doc`` that contain ``|`` (as ``fields_with_pipe``)."""
+    out = []
+    for node, attr in _cadena_fields(doc):
+        value = node.get(attr)
+        if value is not None and "|" in value:
+            out.append(node.loc(attr))
+    return out
