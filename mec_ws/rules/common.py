@@ -147,10 +147,10 @@ def figures(doc: DecDocument) -> SubjectFigures:
     return cached
 
 
-def _cadena_fields(doc: DecDocument) -> list[tuple[Node, str]]:
-    """(node, attribute) of every field of the 33-field cadena, in order, read from the document's
-    nodes (the same attribute values :func:`mec_ws.certificate.cadena.cadena_original` reads from
-    the tree, without walking the tree again)."""
+def _cadena_fields(doc: DecDocument) -> list[tuple[Node, str, str | None]]:
+    """(node, attribute, raw value) of every field of the 33-field cadena, in order, read from the
+    document's nodes: the same values :func:`mec_ws.certificate.cadena.cadena_original` reads from
+    the tree, without walking the tree again."""
     fields = doc.derived.get("cadena_fields")
     if fields is None:
         nodes = {
@@ -164,8 +164,10 @@ def _cadena_fields(doc: DecDocument) -> list[tuple[Node, str]]:
             "Expedicion": doc.expedicion,
             "Asignaturas": doc.asignaturas,
         }
-        fields = [(nodes[path], attr) for path, attr in CADENA_FIELDS]
-        fields += [(node, attr) for node in doc.asignatura for attr in ASIGNATURA_FIELDS]
+        fields = [(nodes[path], attr, nodes[path].attrs.get(attr)) for path, attr in CADENA_FIELDS]
+        for node in doc.asignatura:
+            attrs = node.attrs
+            fields += [(node, attr, attrs.get(attr)) for attr in ASIGNATURA_FIELDS]
         doc.derived["cadena_fields"] = fields
     return fields  # type: ignore[return-value]
 
@@ -183,16 +185,11 @@ def document_cadena(doc: DecDocument, variant: int = 33) -> str:
         fields = _cadena_fields(doc)
         if variant == 32:
             fields = fields[:_VARIANT_32_SKIPS] + fields[_VARIANT_32_SKIPS + 1 :]
-        text = doc.derived[key] = join([normalize(node.get(attr)) for node, attr in fields])
+        text = doc.derived[key] = join([normalize(value) for _, _, value in fields])
     assert isinstance(text, str)
     return text
 
 
 def pipe_fields(doc: DecDocument) -> list[str]:
     """Locations of the cadena values of ``doc`` that contain ``|`` (as ``fields_with_pipe``)."""
-    out = []
-    for node, attr in _cadena_fields(doc):
-        value = node.get(attr)
-        if value is not None and "|" in value:
-            out.append(node.loc(attr))
-    return out
+    return [node.loc(attr) for node, attr, value in _cadena_fields(doc) if value is not None and "|" in value]
