@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from mec_ws.batches import processing
 from mec_ws.certificate.stamp import verify_stamped
@@ -15,6 +16,10 @@ from models import Batch, BatchFile, Certificate
 from tests.services.world import World, build_world, make_zip
 
 FILES = 7  # with chunks of 3: 3 + 3 + 1 rows (and the upload row of a rejection)
+
+
+def _files(s: Session, numero: int) -> list[BatchFile]:
+    return list(s.scalars(select(BatchFile).where(BatchFile.batch_id == numero).order_by(BatchFile.ordinal)))
 
 
 @pytest.fixture
@@ -33,8 +38,10 @@ def test_accepted_rows_across_chunks(world: World) -> None:
     with world.sessions() as s:
         batch = s.get(Batch, numero)
         assert batch is not None and batch.estatus is EstatusLote.ACEPTADO
-        rows = s.scalars(select(BatchFile).where(BatchFile.batch_id == numero).order_by(BatchFile.ordinal)).all()
-        certs = s.scalars(select(Certificate).where(Certificate.batch_id == numero).order_by(Certificate.id)).all()
+        rows = _files(s, numero)
+        certs = s.scalars(
+            select(Certificate).where(Certificate.batch_id == numero).order_by(Certificate.id)
+        ).all()
         assert [(r.ordinal, r.nombre, r.estatus, r.errores) for r in rows] == [
             (n + 1, f"c{n}.xml", EstatusArchivo.CORRECTO, []) for n in range(FILES)
         ]
@@ -58,7 +65,7 @@ def test_rejected_rows_across_chunks(world: World) -> None:
     world.drain()
 
     with world.sessions() as s:
-        rows = s.scalars(select(BatchFile).where(BatchFile.batch_id == numero).order_by(BatchFile.ordinal)).all()
+        rows = _files(s, numero)
         assert s.scalars(select(Certificate).where(Certificate.batch_id == numero)).first() is None
     assert [r.ordinal for r in rows] == list(range(FILES + 1))
     assert rows[0].nombre == "lote.zip" and [e["codigo"] for e in rows[0].errores] == ["CANTIDAD_NO_COINCIDE"]
