@@ -12,6 +12,7 @@ first, instead of waiting its turn.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.script.revision import ResolutionError
 from alembic.util import CommandError
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -45,6 +46,7 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
         _prepare_sqlite(parsed)
         connect_args = dict(kwargs.pop("connect_args", {}))
         connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+        kwargs.setdefault("hide_parameters", True)
         engine = create_engine(parsed, connect_args=connect_args, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -65,7 +67,18 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("hide_parameters", True)  # SQL parameters carry personal data: never log them
     return create_engine(parsed, **kwargs)
+
+
+def database_now(session: Session) -> datetime:
+    """The database server's clock on PostgreSQL (one clock for every machine); this machine's
+    on an embedded SQLite database (the same machine by definition)."""
+    if session.get_bind().dialect.name == "postgresql":
+        value = session.scalar(select(func.statement_timestamp()))
+        if isinstance(value, datetime):
+            return value.astimezone(UTC)
+    return datetime.now(UTC)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -58,17 +59,25 @@ class FolioPago(Base):
 class Batch(Base):
     """One upload (lote). ``numero_lote`` is what the client sees.
 
-    ``(folio_id, intento)`` is unique, so two concurrent uploads can never both count as the same
-    attempt; ``(folio_id, sha256)`` is unique among batches that are not rejected, so the same bytes
-    sent again (a network retry) find the same batch, while a rejected upload may be sent again as a
-    new attempt once the cause outside the file (e.g. a program not yet registered) is fixed.
-    Workers claim a batch by setting ``claimed_by``/``claim_expires_at``; an expired claim may be
-    taken over (``claim_count`` counts the takes).
+    ``(folio_id, intento)`` is unique among batches that are not ``FALLIDO``, so two concurrent
+    uploads can never both count as the same attempt, while a batch that failed through our fault
+    leaves its attempt number free.  Workers claim a batch by setting ``claimed_by`` (and
+    ``claim_expires_at``, renewed with each progress write); a batch whose worker stopped beating
+    (``worker_heartbeats``) or whose claim expired is taken over, and ``claim_count`` counts the
+    claims: past ``MEC_WORKER_MAX_TRIES`` the batch ends ``FALLIDO`` with ``failure_reason`` kept
+    for the operators (never shown to the institution) until one reviews or retries it.
     """
 
     __tablename__ = "batches"
     __table_args__ = (
-        UniqueConstraint("folio_id", "intento"),
+        Index(
+            "ux_batches_folio_intento",
+            "folio_id",
+            "intento",
+            unique=True,
+            sqlite_where=text("estatus <> 'FALLIDO'"),
+            postgresql_where=text("estatus <> 'FALLIDO'"),
+        ),
         CheckConstraint(f"intento >= 1 AND intento <= {MAX_ATTEMPTS}", name="intento"),
         Index(
             "ux_batches_folio_sha256_vigente",
@@ -103,6 +112,9 @@ class Batch(Base):
     archivos_procesados: Mapped[int] = mapped_column(default=0)
     archivos_con_error: Mapped[int] = mapped_column(default=0)
     result_path: Mapped[str | None] = mapped_column(String(500))  # the result ZIP, when built
+    failure_reason: Mapped[str | None] = mapped_column(Text)  # FALLIDO: the cause, for operators
+    failure_reviewed_at: Mapped[datetime | None]  # an operator looked at the FALLIDO batch
+    failure_reviewed_by: Mapped[str | None] = mapped_column(String(100))
 
     folio: Mapped[FolioPago] = relationship(back_populates="batches")
     files: Mapped[list[BatchFile]] = relationship(
@@ -122,8 +134,8 @@ class BatchFile(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     batch_id: Mapped[int] = mapped_column(LOTE_ID, ForeignKey("batches.numero_lote", ondelete="CASCADE"))
     ordinal: Mapped[int]
-    nombre: Mapped[str] = mapped_column(String(500))
-    folio_control: Mapped[str | None] = mapped_column(String(100))
+    nombre: Mapped[str] = mapped_column(Text)  # ZIP entry names are long as their creator made them
+    folio_control: Mapped[str | None] = mapped_column(Text)  # as read, even when the XSD rejects it
     estatus: Mapped[EstatusArchivo] = mapped_column(str_enum(EstatusArchivo, "estatus_archivo"))
     errores: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
@@ -138,3 +150,4 @@ class WorkerHeartbeat(Base):
     worker_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    can_stamp: Mapped[bool] = mapped_column(default=False, server_default=false())

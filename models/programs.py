@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
 
-DECIMAL_TEXT = String(20)
+DECIMAL_TEXT = Text()  # as written (xs:decimal has no length bound)
 
 
 class StudyProgramRow(Base):
@@ -24,17 +24,17 @@ class StudyProgramRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     institution_id: Mapped[str] = mapped_column(ForeignKey("institutions.id"))
     id_carrera: Mapped[str] = mapped_column(String(20))
-    clave_carrera: Mapped[str] = mapped_column(String(50), default="")
-    nombre_carrera: Mapped[str] = mapped_column(String(300))
+    clave_carrera: Mapped[str] = mapped_column(Text, default="")
+    nombre_carrera: Mapped[str] = mapped_column(Text)
     id_nivel_estudios: Mapped[int]
     id_tipo_periodo: Mapped[int]
-    clave_plan: Mapped[str] = mapped_column(String(50))
+    clave_plan: Mapped[str] = mapped_column(String(50))  # part of the key: at most 50 (rule)
     numero_ciclos: Mapped[int]
     calificacion_minima: Mapped[str] = mapped_column(DECIMAL_TEXT)
     calificacion_maxima: Mapped[str] = mapped_column(DECIMAL_TEXT)
     calificacion_minima_aprobatoria: Mapped[str] = mapped_column(DECIMAL_TEXT)
     total_creditos: Mapped[str] = mapped_column(DECIMAL_TEXT)
-    numero_rvoe: Mapped[str] = mapped_column(String(100))
+    numero_rvoe: Mapped[str] = mapped_column(Text)
     fecha_rvoe: Mapped[date]
     modalidad: Mapped[str | None] = mapped_column(String(30))
     registered_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -58,8 +58,8 @@ class ProgramSubjectRow(Base):
     program_id: Mapped[int] = mapped_column(ForeignKey("study_programs.id", ondelete="CASCADE"))
     ordinal: Mapped[int]  # position in the registered program
     id_asignatura: Mapped[str] = mapped_column(String(20))
-    clave: Mapped[str] = mapped_column(String(50), default="")
-    nombre: Mapped[str] = mapped_column(String(300))
+    clave: Mapped[str] = mapped_column(Text, default="")
+    nombre: Mapped[str] = mapped_column(Text)
     id_tipo: Mapped[int]
     creditos: Mapped[str] = mapped_column(DECIMAL_TEXT)
     ciclo: Mapped[int]

@@ -36,6 +36,7 @@ ADMIN_COMMANDS = (
     "list-institutions",
     "list-folios",
     "pruebas",
+    "lotes-fallidos",
 )
 
 

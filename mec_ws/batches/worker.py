@@ -1,17 +1,29 @@
 """The batch worker: claim a batch, process it, record the outcome; heartbeats on the way.
 
-A claim is a lease: ``claimed_by`` plus ``claim_expires_at``, taken in a short transaction with
-``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL (on SQLite every transaction starts with
-``BEGIN IMMEDIATE``, which serializes claimers).  A batch is claimable when ``RECIBIDO``, or
-``EN_PROCESO`` with an expired lease (its worker died).  While processing, the worker writes
-progress in short transactions every few files or seconds and renews the lease with each write;
-if the lease was taken over meanwhile, it stops without writing anything else.  Any number of
-workers may run against one PostgreSQL database.
+Claims, takeover and tries (``contract.md``: a batch always ends, within minutes):
 
-Environment (all optional): ``MEC_WORKER_LEASE_SECONDS`` (default 300), ``MEC_WORKER_POLL_SECONDS``
-(2), ``MEC_WORKER_PROGRESS_FILES`` (10).  For tests only: ``MEC_TEST_WORKER_PAUSE_AFTER=N`` makes
-the worker record its progress and then sleep (``MEC_TEST_WORKER_PAUSE_SECONDS``, default 3600)
-after validating N files of a batch, so that a test can kill it mid-batch.
+- A worker beats from a thread of its own every ``MEC_WORKER_HEARTBEAT_SECONDS`` (5), whatever
+  the batch it is working on, and records whether it can read the SEP stamping key.
+- A batch is claimable when ``RECIBIDO``; when ``EN_PROCESO`` and its worker's heartbeat is older
+  than ``MEC_WORKER_STALE_SECONDS`` (30) or gone (the worker died: it is taken over, and its
+  status says it was resumed); when its claim expired (``MEC_WORKER_LEASE_SECONDS``, 300: a
+  worker alive but stuck, renewed by every progress write); or when released for a retry whose
+  time has come.  The claim is a short transaction with ``SELECT … FOR UPDATE SKIP LOCKED`` on
+  PostgreSQL; on SQLite writers are serialized.  Times are the database's clock on PostgreSQL
+  (workers on several machines compare like with like) and this machine's on SQLite.
+- Each claim counts (``claim_count``).  A batch that cannot be finished through a fault of ours
+  (an unexpected error, no usable stamping key, a worker that dies on it) is retried after a short
+  back-off; the claim after ``MEC_WORKER_MAX_TRIES`` (3) tries ends it ``FALLIDO``: no attempt
+  spent, the folio free for a new upload, the cause kept for the operators
+  (``mec-ws admin lotes-fallidos``) and shown on ``/salud`` until one of them reviews it.
+- While processing, the worker writes progress in short transactions every few files or seconds;
+  if its claim was taken over meanwhile, it stops without writing anything else.  Any number of
+  workers may run against one PostgreSQL database.
+
+Environment (all optional): ``MEC_WORKER_LEASE_SECONDS`` (300), ``MEC_WORKER_STALE_SECONDS``
+(30), ``MEC_WORKER_HEARTBEAT_SECONDS`` (5), ``MEC_WORKER_MAX_TRIES`` (3),
+``MEC_WORKER_RETRY_SECONDS`` (5, doubled on each try), ``MEC_WORKER_POLL_SECONDS`` (2),
+``MEC_WORKER_PROGRESS_FILES`` (10).
 """
 
 from __future__ import annotations
@@ -26,11 +38,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from mec_ws import db
+from mec_ws.batches.failure import fail_batch, service_fault_message
 from mec_ws.batches.processing import BatchOutcome, ClaimLost, RetryBatch, process_batch
+from mec_ws.batches.signer import load_sep_signer
 from mec_ws.batches.storage import BatchStorage
 from mec_ws.config import Settings
 from mec_ws.errors import ConfigurationError
@@ -39,6 +53,8 @@ from mec_ws.services.dto import EstatusLote
 from models import Batch, WorkerHeartbeat, utcnow
 
 log = logging.getLogger(__name__)
+
+RESUMED = "reanudado por otro trabajador: el anterior dejó de responder"
 
 
 def _env_number(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0) -> float:
@@ -57,23 +73,33 @@ def _env_number(env: Mapping[str, str], name: str, default: float, *, minimum: f
 @dataclass(frozen=True)
 class WorkerOptions:
     lease: timedelta = timedelta(minutes=5)
+    stale: timedelta = timedelta(seconds=30)
     poll_seconds: float = 2.0
-    heartbeat_seconds: float = 10.0
+    heartbeat_seconds: float = 5.0
     progress_files: int = 10
     progress_seconds: float = 2.0
-    pause_after: int | None = None  # tests only
-    pause_seconds: float = 3600.0
+    max_tries: int = 3
+    retry_seconds: float = 5.0
+    stamp_check_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerOptions:
         env = os.environ if env is None else env
-        pause = env.get("MEC_TEST_WORKER_PAUSE_AFTER")
+        stale = _env_number(env, "MEC_WORKER_STALE_SECONDS", 30, minimum=1)
+        beat = _env_number(env, "MEC_WORKER_HEARTBEAT_SECONDS", min(5.0, stale / 3), minimum=0.05)
+        if beat * 2 > stale:
+            raise ConfigurationError(
+                "MEC_WORKER_HEARTBEAT_SECONDS debe ser a lo más la mitad de MEC_WORKER_STALE_SECONDS "
+                f"(latido {beat:g} s, plazo {stale:g} s): un trabajador vivo no debe parecer caído."
+            )
         return cls(
             lease=timedelta(seconds=_env_number(env, "MEC_WORKER_LEASE_SECONDS", 300, minimum=1)),
+            stale=timedelta(seconds=stale),
             poll_seconds=_env_number(env, "MEC_WORKER_POLL_SECONDS", 2.0, minimum=0.05),
+            heartbeat_seconds=beat,
             progress_files=int(_env_number(env, "MEC_WORKER_PROGRESS_FILES", 10, minimum=1)),
-            pause_after=int(pause) if pause else None,
-            pause_seconds=_env_number(env, "MEC_TEST_WORKER_PAUSE_SECONDS", 3600.0),
+            max_tries=int(_env_number(env, "MEC_WORKER_MAX_TRIES", 3, minimum=1)),
+            retry_seconds=_env_number(env, "MEC_WORKER_RETRY_SECONDS", 5.0, minimum=0),
         )
 
 
@@ -81,15 +107,25 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def can_stamp(sessions: sessionmaker[Session], settings: Settings) -> str | None:
+    """``None`` when the active SEP stamping key is usable, else why not (Spanish)."""
+    try:
+        with sessions() as s:
+            load_sep_signer(s, settings.data_dir)
+    except ConfigurationError as exc:
+        return exc.mensaje
+    return None
+
+
 @dataclass
 class _Progress:
-    """Writes progress (and renews the lease) every few files or seconds."""
+    """Writes progress (and renews the claim) every few files or seconds."""
 
     worker: Worker
     numero_lote: int
+    resumed: bool = False
     last_done: int = -1
     last_write: float = field(default_factory=time.monotonic)
-    paused: bool = False
 
     def __call__(self, done: int, total: int, mensaje: str) -> None:
         opts = self.worker.options
@@ -99,17 +135,20 @@ class _Progress:
             or time.monotonic() - self.last_write >= opts.progress_seconds
             or done == total
         )
-        pause = opts.pause_after is not None and not self.paused and done >= opts.pause_after
-        if due or pause:
+        if due:
+            if self.resumed:
+                mensaje = f"{mensaje} (lote {RESUMED}.)"
             self.worker.record_progress(self.numero_lote, done, total, mensaje)
             self.last_done, self.last_write = done, time.monotonic()
-        if pause:
-            self.paused = True
-            log.warning("pausa de prueba: lote %s tras %s archivos", self.numero_lote, done)
-            time.sleep(opts.pause_seconds)
 
 
 class Worker:
+    """Claims and processes batches.
+
+    ``clock`` is for tests (a settable clock); by default instants come from the database on
+    PostgreSQL and from this machine on SQLite (see the module docstring).
+    """
+
     def __init__(
         self,
         sessions: sessionmaker[Session],
@@ -117,7 +156,7 @@ class Worker:
         *,
         storage: BatchStorage | None = None,
         options: WorkerOptions | None = None,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] | None = None,
         worker_id: str | None = None,
     ) -> None:
         self.sessions = sessions
@@ -127,20 +166,48 @@ class Worker:
         self.clock = clock
         self.worker_id = worker_id or new_worker_id()
         self._last_heartbeat = 0.0
+        self._stamp_checked = 0.0
+        self._can_stamp = False
+        self._beat_lock = threading.Lock()
+        self._resumed = False
+
+    # --- time ---------------------------------------------------------------------------------
+    def now(self, session: Session) -> datetime:
+        """The instant claims and heartbeats are compared with (the database's, see above)."""
+        if self.clock is not None:
+            return self.clock()
+        return db.database_now(session)
+
+    def wall_clock(self) -> datetime:
+        """The instant written into stamps and ``processed_at``."""
+        return self.clock() if self.clock is not None else utcnow()
 
     # --- bookkeeping --------------------------------------------------------------------------
     def heartbeat(self, *, force: bool = False) -> None:
-        if not force and time.monotonic() - self._last_heartbeat < self.options.heartbeat_seconds:
-            return
-        now = self.clock()
-        with self.sessions() as s:
-            row = s.get(WorkerHeartbeat, self.worker_id)
-            if row is None:
-                s.add(WorkerHeartbeat(worker_id=self.worker_id, started_at=now, seen_at=now))
-            else:
-                row.seen_at = now
-            s.commit()
-        self._last_heartbeat = time.monotonic()
+        """Record that this worker is alive (and whether it can stamp); thread-safe."""
+        with self._beat_lock:
+            if not force and time.monotonic() - self._last_heartbeat < self.options.heartbeat_seconds:
+                return
+            if force or time.monotonic() - self._stamp_checked >= self.options.stamp_check_seconds:
+                problem = can_stamp(self.sessions, self.settings)
+                if problem is not None and self._can_stamp:
+                    log.error("el trabajador %s ya no puede sellar: %s", self.worker_id, problem)
+                self._can_stamp = problem is None
+                self._stamp_checked = time.monotonic()
+            with self.sessions() as s:
+                now = self.now(s)
+                row = s.get(WorkerHeartbeat, self.worker_id)
+                if row is None:
+                    s.add(
+                        WorkerHeartbeat(
+                            worker_id=self.worker_id, started_at=now, seen_at=now, can_stamp=self._can_stamp
+                        )
+                    )
+                else:
+                    row.seen_at = now
+                    row.can_stamp = self._can_stamp
+                s.commit()
+            self._last_heartbeat = time.monotonic()
 
     def forget_heartbeat(self) -> None:
         with self.sessions() as s:
@@ -148,9 +215,9 @@ class Worker:
             s.commit()
 
     def record_progress(self, numero_lote: int, done: int, total: int, mensaje: str) -> None:
-        """Progress plus a renewed lease, in its own short transaction; ClaimLost if taken over."""
-        now = self.clock()
+        """Progress plus a renewed claim, in its own short transaction; ClaimLost if taken over."""
         with self.sessions() as s:
+            now = self.now(s)
             result = s.execute(
                 update(Batch)
                 .where(
@@ -169,53 +236,106 @@ class Worker:
             s.commit()
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise ClaimLost(f"el lote {numero_lote} ya no pertenece a {self.worker_id}")
-        self.heartbeat()
 
-    def _release(self, numero_lote: int, *, retry_at: datetime) -> None:
+    def _release(self, numero_lote: int, *, tries: int) -> None:
+        """Give a claimed batch back for another try after a back-off (doubling with each try)."""
         with self.sessions() as s:
+            retry_at = self.now(s) + timedelta(seconds=self.options.retry_seconds * 2 ** max(tries - 1, 0))
             s.execute(
                 update(Batch)
                 .where(Batch.numero_lote == numero_lote, Batch.claimed_by == self.worker_id)
-                .values(claimed_by=None, claim_expires_at=retry_at)
+                .values(
+                    claimed_by=None,
+                    claim_expires_at=retry_at,
+                    mensaje="En espera de un nuevo intento de procesamiento (falla temporal del servicio).",
+                )
                 .execution_options(synchronize_session=False)
             )
             s.commit()
 
-    # --- the loop -------------------------------------------------------------------------------
-    def claim(self) -> int | None:
-        """Take the oldest claimable batch; its ``numero_lote``, or None when there is none."""
-        now = self.clock()
+    def _fail(self, numero_lote: int, reason: str, *, claimed: bool) -> None:
         with self.sessions() as s:
-            batch = s.scalars(
-                select(Batch)
-                .where(
-                    or_(
-                        Batch.estatus == EstatusLote.RECIBIDO,
-                        and_(Batch.estatus == EstatusLote.EN_PROCESO, Batch.claim_expires_at < now),
+            fail_batch(
+                s,
+                numero_lote,
+                reason=reason,
+                now=self.wall_clock(),
+                worker_id=self.worker_id if claimed else None,
+            )
+        log.error("lote %s FALLIDO: %s", numero_lote, reason)
+
+    # --- the loop -------------------------------------------------------------------------------
+    def _claimable(self, now: datetime) -> object:
+        stale_before = now - self.options.stale
+        alive = exists().where(
+            WorkerHeartbeat.worker_id == Batch.claimed_by, WorkerHeartbeat.seen_at >= stale_before
+        )
+        return or_(
+            Batch.estatus == EstatusLote.RECIBIDO,
+            and_(
+                Batch.estatus == EstatusLote.EN_PROCESO,
+                or_(
+                    and_(Batch.claimed_by.is_(None), func.coalesce(Batch.claim_expires_at, now) <= now),
+                    and_(Batch.claimed_by.is_not(None), ~alive),
+                    Batch.claim_expires_at < now,
+                ),
+            ),
+        )
+
+    def claim(self) -> int | None:
+        """Take the oldest claimable batch; its ``numero_lote``, or None when there is none.
+
+        A claimable batch that already had its ``max_tries`` ends ``FALLIDO`` instead.
+        """
+        while True:
+            with self.sessions() as s:
+                now = self.now(s)
+                batch = s.scalars(
+                    select(Batch)
+                    .where(self._claimable(now))  # type: ignore[arg-type]
+                    .order_by(Batch.received_at, Batch.numero_lote)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                ).first()
+                if batch is None:
+                    s.rollback()
+                    return None
+                numero = batch.numero_lote
+                tries = batch.claim_count
+                if tries >= self.options.max_tries:
+                    s.rollback()
+                    self._fail(
+                        numero,
+                        f"se intentó procesar {tries} veces sin terminar "
+                        "(el trabajador falló o dejó de responder en cada intento)",
+                        claimed=False,
                     )
+                    continue
+                taken_over = batch.estatus is EstatusLote.EN_PROCESO and batch.claimed_by is not None
+                batch.estatus = EstatusLote.EN_PROCESO
+                batch.claimed_by = self.worker_id
+                batch.claim_expires_at = now + self.options.lease
+                batch.claim_count += 1
+                batch.archivos_procesados = 0
+                batch.mensaje = (
+                    f"En proceso ({RESUMED}): iniciando de nuevo la revisión de los archivos."
+                    if taken_over
+                    else "En proceso: iniciando la revisión de los archivos."
                 )
-                .order_by(Batch.received_at, Batch.numero_lote)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            ).first()
-            if batch is None:
-                s.rollback()
-                return None
-            taken_over = batch.estatus is EstatusLote.EN_PROCESO and batch.claimed_by is not None
-            batch.estatus = EstatusLote.EN_PROCESO
-            batch.claimed_by = self.worker_id
-            batch.claim_expires_at = now + self.options.lease
-            batch.claim_count += 1
-            batch.archivos_procesados = 0
-            batch.mensaje = "En proceso: iniciando la revisión de los archivos."
-            numero = batch.numero_lote
-            s.commit()
-        if taken_over:
-            log.warning("lote %s retomado: su trabajador anterior dejó vencer el plazo", numero)
-        return numero
+                self._resumed = taken_over
+                s.commit()
+            if taken_over:
+                log.warning("lote %s retomado: su trabajador anterior dejó de dar señales", numero)
+            return numero
 
     def process(self, numero_lote: int) -> BatchOutcome | None:
-        """Process a claimed batch; None when it could not be finished now (it will be retried)."""
+        """Process a claimed batch; None when it could not be finished now.
+
+        A fault of ours is retried after a back-off, and ends the batch ``FALLIDO`` once it has
+        had its tries.
+        """
+        with self.sessions() as s:
+            tries = int(s.scalar(select(Batch.claim_count).where(Batch.numero_lote == numero_lote)) or 1)
         try:
             outcome = process_batch(
                 self.sessions,
@@ -223,32 +343,41 @@ class Worker:
                 worker_id=self.worker_id,
                 settings=self.settings,
                 storage=self.storage,
-                clock=self.clock,
-                progress=_Progress(self, numero_lote),
+                clock=self.wall_clock,
+                progress=_Progress(self, numero_lote, resumed=self._resumed),
             )
         except ClaimLost:
             log.warning("lote %s: otro trabajador lo retomó; se abandona sin escribir", numero_lote)
             return None
         except RetryBatch as exc:
             log.warning("lote %s: %s; se procesará de nuevo", numero_lote, exc)
-            self._release(numero_lote, retry_at=self.clock())
+            self._retry_or_fail(numero_lote, tries, str(exc))
             return None
         except ConfigurationError as exc:
-            log.error("lote %s en espera: %s", numero_lote, exc.mensaje)
-            self._release(numero_lote, retry_at=self.clock() + self.options.lease)
+            log.error("lote %s: %s", numero_lote, exc.mensaje)
+            self._retry_or_fail(numero_lote, tries, exc.mensaje)
             return None
-        except Exception:
-            log.exception("lote %s: error inesperado; se reintentará", numero_lote)
-            self._release(numero_lote, retry_at=self.clock() + self.options.lease)
+        except Exception as exc:
+            log.exception("lote %s: error inesperado", numero_lote)
+            self._retry_or_fail(numero_lote, tries, f"error inesperado ({type(exc).__name__})")
             return None
         log.info("lote %s: %s", numero_lote, outcome.mensaje)
         return outcome
+
+    def _retry_or_fail(self, numero_lote: int, tries: int, reason: str) -> None:
+        try:
+            if tries >= self.options.max_tries:
+                self._fail(numero_lote, f"{reason}; {tries} intento(s) de procesamiento", claimed=True)
+            else:
+                self._release(numero_lote, tries=tries)
+        except ClaimLost:
+            log.warning("lote %s: otro trabajador lo retomó", numero_lote)
 
     def apply_cancellations(self) -> int:
         """Apply the cancellations whose review window has passed; a failure is logged, not raised."""
         try:
             with self.sessions() as s:
-                applied = apply_due_cancellations(s, now=self.clock())
+                applied = apply_due_cancellations(s, now=self.wall_clock())
         except Exception:
             log.exception("no se pudieron aplicar las cancelaciones vencidas; se reintentará")
             return 0
@@ -265,14 +394,26 @@ class Worker:
             return None
         return numero, self.process(numero)
 
+    def _beat_until(self, stop: threading.Event) -> None:
+        while not stop.wait(self.options.heartbeat_seconds):
+            try:
+                self.heartbeat(force=True)
+            except Exception:  # the database may be briefly unreachable: keep trying
+                log.exception("no se pudo registrar el latido del trabajador %s", self.worker_id)
+
     def run(self, *, once: bool = False, stop_event: threading.Event | None = None) -> int:
         """Loop until ``stop_event`` is set (or, with ``once``, until nothing is claimable).
 
-        Returns how many batches were claimed.
+        A thread beats for this worker meanwhile.  Returns how many batches were claimed.
         """
         stop = stop_event or threading.Event()
+        beats_done = threading.Event()
         claimed = 0
         self.heartbeat(force=True)
+        beater = threading.Thread(
+            target=self._beat_until, args=(beats_done,), name=f"latido-{self.worker_id}", daemon=True
+        )
+        beater.start()
         try:
             while not stop.is_set():
                 if self.run_once() is not None:
@@ -282,6 +423,8 @@ class Worker:
                     break
                 stop.wait(self.options.poll_seconds)
         finally:
+            beats_done.set()
+            beater.join(self.options.heartbeat_seconds + 30)
             try:
                 self.forget_heartbeat()
             except Exception:  # pragma: no cover - best effort on the way out
@@ -296,12 +439,40 @@ def run_worker(
     stop_event: threading.Event | None = None,
     options: WorkerOptions | None = None,
 ) -> int:
-    """A worker on the configured database (schema checked first); returns the batches claimed."""
+    """A worker on the configured database; returns the batches claimed.
+
+    Refuses to start (:class:`ConfigurationError`) when the schema is outdated or the SEP
+    stamping key cannot be used: a worker that cannot stamp would only make batches fail.
+    """
     engine = db.make_engine(settings.database_url)
     try:
         db.ensure_schema(engine)
-        worker = Worker(db.session_factory(engine), settings, options=options or WorkerOptions.from_env())
+        sessions = db.session_factory(engine)
+        check_stamping(sessions, settings)
+        worker = Worker(sessions, settings, options=options or WorkerOptions.from_env())
         log.info("trabajador %s iniciado", worker.worker_id)
         return worker.run(once=once, stop_event=stop_event)
     finally:
         engine.dispose()
+
+
+def check_stamping(sessions: sessionmaker[Session], settings: Settings) -> None:
+    """:class:`ConfigurationError` (one Spanish line saying what to run) when the SEP key is unusable."""
+    problem = can_stamp(sessions, settings)
+    if problem is not None:
+        raise ConfigurationError(
+            f"el trabajador no puede sellar certificados: {problem.rstrip('.')}. Registre una llave "
+            "válida con `mec-ws admin set-stamp-key --cer ARCHIVO --key ARCHIVO` y vuelva a iniciarlo."
+        )
+
+
+__all__ = [
+    "RESUMED",
+    "Worker",
+    "WorkerOptions",
+    "can_stamp",
+    "check_stamping",
+    "new_worker_id",
+    "run_worker",
+    "service_fault_message",
+]

@@ -457,6 +457,43 @@ def cmd_cancellations(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- batches that ended FALLIDO ----------------------------------------------------------------
+
+
+def cmd_failed_batches(args: argparse.Namespace) -> int:
+    from mec_ws.services import failed
+
+    who = args.por or getpass.getuser()
+    with _session() as (s, _):
+        if args.reintentar is not None or args.revisado is not None:
+            try:
+                if args.reintentar is not None:
+                    batch = failed.retry_failed(s, args.reintentar, operator=who, now=_now())
+                    print(
+                        f"Lote {batch.numero_lote} de vuelta en la cola como intento {batch.intento} de su "
+                        "folio; un trabajador lo procesará."
+                    )
+                else:
+                    batch = failed.mark_reviewed(s, args.revisado, operator=who, now=_now())
+                    print(f"Lote {batch.numero_lote} marcado como revisado por {who}; sale de /salud.")
+            except MecError as exc:
+                raise AdminError(exc.mensaje) from None
+            return 0
+        rows = failed.list_failed(s, include_reviewed=args.todos)
+        if not rows:
+            print("No hay lotes FALLIDO" + (" pendientes de revisión." if not args.todos else "."))
+            return 0
+        print(f"{len(rows)} lote(s) FALLIDO (hora de la Ciudad de México):")
+        for r in rows:
+            revisado = f"  revisado por {r.revisado_por} {_local(r.revisado_en)}" if r.revisado_en else ""
+            print(
+                f"lote {r.numero_lote}  folio {r.folio_pago}  institución {r.institucion}  "
+                f"archivo {r.nombre_archivo}  cargado {_local(r.fecha_carga)}  "
+                f"falló {_local(r.fecha_falla)}  causa: {r.causa}{revisado}"
+            )
+    return 0
+
+
 # --- the parser ---------------------------------------------------------------------------------
 
 
@@ -548,3 +585,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = add("list-folios", "lista los folios de pago", cmd_list_folios)
     p.add_argument("--institution", metavar="ID", help="limita a una institución")
     add("pruebas", "lista las instituciones que concluyeron la fase de pruebas", cmd_pruebas)
+
+    p = add(
+        "lotes-fallidos",
+        "lista los lotes que terminaron FALLIDO por una falla del servicio; los reintenta o marca revisados",
+        cmd_failed_batches,
+    )
+    accion = p.add_mutually_exclusive_group()
+    accion.add_argument(
+        "--reintentar", type=int, metavar="LOTE", help="devuelve el lote a la cola como el siguiente intento"
+    )
+    accion.add_argument(
+        "--revisado", type=int, metavar="LOTE", help="marca el lote como revisado (sale de /salud)"
+    )
+    p.add_argument("--todos", action="store_true", help="incluye los ya revisados")
+    p.add_argument("--por", metavar="NOMBRE", help="quién actúa (por omisión, el usuario del sistema)")

@@ -49,10 +49,16 @@ def _logging() -> None:
     )
 
 
-def _check_schema(settings: Settings) -> None:
+def _check_schema(settings: Settings, *, stamping: bool = False) -> None:
+    """The schema is current and, with ``stamping``, the SEP stamping key is usable (else a
+    :class:`mec_ws.errors.ConfigurationError` saying what to run)."""
     engine = db.make_engine(settings.database_url)
     try:
         db.ensure_schema(engine)
+        if stamping:
+            from mec_ws.batches.worker import check_stamping
+
+            check_stamping(db.session_factory(engine), settings)
     finally:
         engine.dispose()
 
@@ -229,7 +235,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     _logging()
     if not args.supervised:
-        _check_schema(settings)
+        _check_schema(settings, stamping=not args.no_worker)
         print(
             f"mec-ws escuchando en http://{args.host}:{args.port}/mec/ws; "
             f"WSDL publicado (MEC_PUBLIC_URL): {settings.public_url}?wsdl",

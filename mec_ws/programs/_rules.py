@@ -26,6 +26,7 @@ COUNTED_TYPES = frozenset({263, 264, 265})  # 266 COMPLEMENTARIA counts in no to
 MODALIDADES = ("ESCOLAR", "NO ESCOLARIZADA", "MIXTA")
 
 _ID = re.compile(r"[1-9][0-9]{0,17}")
+CLAVE_PLAN_MAX = 50  # part of the program's key (``study_programs.clave_plan``)
 _INT = re.compile(r"[0-9]{1,9}")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -97,8 +98,16 @@ class _Checker:
             self.add("PROGRAMA_DATO_FALTANTE", f"Falta {label}.", f.location)
         return text
 
-    def text(self, f: RawField, label: str) -> str | None:
-        return self._required(f, label)
+    def text(self, f: RawField, label: str, *, max_len: int | None = None) -> str | None:
+        text = self._required(f, label)
+        if text is not None and max_len is not None and len(text) > max_len:
+            self.add(
+                "PROGRAMA_VALOR_INVALIDO",
+                f"{label} admite a lo más {max_len} caracteres (se recibieron {len(text)}).",
+                f.location,
+            )
+            return None
+        return text
 
     def identifier(self, f: RawField, label: str) -> str | None:
         text = self._required(f, label)
@@ -261,7 +270,7 @@ def check_program(raw: RawProgram, institution: Institution | None) -> ProgramRe
     nombre = c.text(car.field("nombreCarrera"), "nombreCarrera")
     nivel = c.catalog(car.field("idNivelEstudios"), "idNivelEstudios", "nivel_estudios")
     periodo = c.catalog(car.field("idTipoPeriodo"), "idTipoPeriodo", "tipo_periodo")
-    clave_plan = c.text(car.field("clavePlan"), "clavePlan")
+    clave_plan = c.text(car.field("clavePlan"), "clavePlan", max_len=CLAVE_PLAN_MAX)
     numero_ciclos = c.positive_int(car.field("numeroCiclos"), "numeroCiclos")
     minima = c.decimal(car.field("calificacionMinima"), "calificacionMinima")
     maxima = c.decimal(car.field("calificacionMaxima"), "calificacionMaxima")

@@ -17,6 +17,7 @@ class EstatusLote(enum.StrEnum):
     EN_PROCESO = "EN_PROCESO"
     ACEPTADO = "ACEPTADO"
     RECHAZADO = "RECHAZADO"
+    FALLIDO = "FALLIDO"  # the service could not finish it (our fault): spends no attempt
 
 
 class EstatusFolio(enum.StrEnum):

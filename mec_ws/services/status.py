@@ -20,6 +20,7 @@ from mec_ws.services.dto import (
     Archivo,
     ArchivoDetalle,
     Error,
+    EstatusArchivo,
     EstatusCarga,
     EstatusLote,
     Lote,
@@ -28,7 +29,8 @@ from mec_ws.services.dto import (
 from mec_ws.services.upload import attempts_left, folio_not_found
 from models import Batch, BatchFile, Certificate, FolioPago
 
-PROCESSED = (EstatusLote.ACEPTADO, EstatusLote.RECHAZADO)
+PROCESSED = (EstatusLote.ACEPTADO, EstatusLote.RECHAZADO, EstatusLote.FALLIDO)
+JUDGED = (EstatusLote.ACEPTADO, EstatusLote.RECHAZADO)
 
 
 def _visible(who: Principal, institution_id: str) -> bool:
@@ -76,12 +78,13 @@ def consulta_estatus_carga(session: Session, who: Principal, folio_pago: str) ->
     ).one_or_none()
     if folio is None or not _visible(who, folio.institution_id):
         raise folio_not_found(folio_pago)
-    batches = sorted(folio.batches, key=lambda b: b.intento)
+    batches = sorted(folio.batches, key=lambda b: (b.received_at, b.numero_lote))
+    taken = sum(1 for b in batches if b.estatus is not EstatusLote.FALLIDO)
     return EstatusCarga(
         folio_pago=folio.folio,
         cantidad_certificados=folio.cantidad,
-        intentos_usados=len(batches),
-        intentos_restantes=attempts_left(folio, len(batches)),
+        intentos_usados=taken,
+        intentos_restantes=attempts_left(folio, taken),
         estatus_folio=folio.estatus,
         lotes=tuple(_lote(b) for b in batches),
     )
@@ -124,6 +127,15 @@ def descarga_resultado_carga(session: Session, who: Principal, numero_lote: int)
         )
         for f in batch.files
     ]
+    if batch.estatus is EstatusLote.FALLIDO:  # nothing was judged: say so, in the batch's own words
+        files = [
+            ResultFile(
+                nombre=batch.nombre_archivo,
+                folio_control=None,
+                estatus=EstatusArchivo.CON_ERRORES,
+                errores=({"codigo": str(EstatusLote.FALLIDO), "mensaje": batch.mensaje, "estatus": "ERROR"},),
+            )
+        ]
     names = {f.folio_control: f.nombre for f in batch.files if f.folio_control}
     stamped = _stamped(session, numero_lote, names) if batch.estatus is EstatusLote.ACEPTADO else iter(())
     with build_result_zip(files, stamped) as spool:

@@ -28,6 +28,7 @@ from mec_ws.batches.storage import BatchStorage, sha256_hex
 from mec_ws.config import Settings
 from mec_ws.errors import CargaEnProceso, FolioAceptado, FolioAgotado, FolioInexistente, SolicitudInvalida
 from mec_ws.services.dto import CargaResult, EstatusFolio, EstatusLote, Principal
+from mec_ws.services.failed import requeue
 from models import MAX_ATTEMPTS, Batch, FolioPago
 
 PENDING = (EstatusLote.RECIBIDO, EstatusLote.EN_PROCESO)
@@ -74,7 +75,34 @@ def _same_upload(session: Session, folio: FolioPago, digest: str) -> Batch | Non
 
 
 def _batch_count(session: Session, folio: FolioPago) -> int:
-    return int(session.scalar(select(func.count()).where(Batch.folio_id == folio.id)) or 0)
+    """Attempts taken: every batch but those that failed through our fault (``FALLIDO``)."""
+    return int(
+        session.scalar(
+            select(func.count()).where(Batch.folio_id == folio.id, Batch.estatus != EstatusLote.FALLIDO)
+        )
+        or 0
+    )
+
+
+def _resume_failed(session: Session, batch: Batch, folio: FolioPago, now: datetime) -> CargaResult:
+    """The same bytes as a batch that failed through our fault: that batch goes back to the queue."""
+    requeue(
+        session,
+        batch,
+        folio,
+        now=now,
+        mensaje="Recibido de nuevo tras una falla del servicio; en espera de procesamiento.",
+    )
+    session.flush()
+    result = _result(
+        batch,
+        folio,
+        _batch_count(session, folio),
+        f"Este mismo archivo ya se había recibido como lote {batch.numero_lote}, que no pudo procesarse "
+        f"por una falla del servicio; se procesará de nuevo como intento {batch.intento} de {MAX_ATTEMPTS}.",
+    )
+    session.commit()
+    return result
 
 
 def _retry_message(batch: Batch) -> str:
@@ -106,6 +134,8 @@ def receive_upload(
     try:
         folio = lock_folio(session, folio_pago, who)
         previous = _same_upload(session, folio, digest)
+        if previous is not None and previous.estatus is EstatusLote.FALLIDO:
+            return _resume_failed(session, previous, folio, now)
         if previous is not None:
             result = _result(previous, folio, _batch_count(session, folio), _retry_message(previous))
             session.rollback()

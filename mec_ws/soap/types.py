@@ -96,7 +96,8 @@ class WireTypes:
             tns,
             "EstatusLote",
             dto.EstatusLote,
-            "Estado de un lote: RECIBIDO (guardado, en espera), EN_PROCESO, ACEPTADO o RECHAZADO.",
+            "Estado de un lote: RECIBIDO (guardado, en espera), EN_PROCESO, ACEPTADO, RECHAZADO o FALLIDO "
+            "(falla del servicio, no de los certificados: no consume intento y libera el folio).",
         )
         self.EstatusFolio = enum_type(
             tns,

@@ -1,14 +1,19 @@
 """``GET /salud``: liveness and readiness for load balancers and monitoring.
 
-JSON ``{"estado", "baseDatos", "lotesPendientes", "ultimoLatidoSegundos"}``:
+JSON ``{"estado", "baseDatos", "lotesPendientes", "ultimoLatidoSegundos", "trabajadoresQuePuedenSellar",
+"lotesFallidos", "motivos"}``:
 
 - ``baseDatos``: the database answered a query.
 - ``lotesPendientes``: batches ``RECIBIDO`` or ``EN_PROCESO`` (``null`` when the database is down).
 - ``ultimoLatidoSegundos``: seconds since the newest worker heartbeat (any worker on this
   database), ``null`` when no worker is running.
-- ``estado``: ``"ok"``; ``"degradado"`` when the database answers but no worker has beaten within
-  :data:`STALE_AFTER` (batches and due cancellations wait); ``"error"`` when the database does not
-  answer.
+- ``trabajadoresQuePuedenSellar``: live workers (beaten within :data:`STALE_AFTER`) that can read
+  the SEP stamping key.
+- ``lotesFallidos``: ``numeroLote`` of the batches that ended ``FALLIDO`` and that no operator has
+  reviewed or retried yet (``mec-ws admin lotes-fallidos``).
+- ``estado``: ``"ok"``; ``"degradado"`` when the database answers but no live worker can stamp
+  (batches and due cancellations wait) or a ``FALLIDO`` batch awaits an operator — ``motivos``
+  says which, in Spanish; ``"error"`` when the database does not answer.
 
 HTTP 200 while the database is reachable (the SOAP service can take requests), 503 otherwise.
 """
@@ -27,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mec_ws.services.dto import EstatusLote
+from mec_ws.services.failed import unreviewed_failed
 from models import Batch, WorkerHeartbeat, utcnow
 
 log = logging.getLogger(__name__)
@@ -34,8 +40,9 @@ log = logging.getLogger(__name__)
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 PATH = "/salud"
-STALE_AFTER = timedelta(seconds=60)
-"""A worker heartbeats at least every 10 s while alive (``mec_ws.batches.worker``)."""
+STALE_AFTER = timedelta(seconds=30)
+"""A live worker beats every 5 s from a thread of its own (``mec_ws.batches.worker``); the same
+bound after which another worker takes its batch over."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +51,9 @@ class Salud:
     base_datos: bool
     lotes_pendientes: int | None
     ultimo_latido_segundos: float | None
+    trabajadores_que_pueden_sellar: int | None = None
+    lotes_fallidos: tuple[int, ...] = ()
+    motivos: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -51,6 +61,9 @@ class Salud:
             "baseDatos": self.base_datos,
             "lotesPendientes": self.lotes_pendientes,
             "ultimoLatidoSegundos": self.ultimo_latido_segundos,
+            "trabajadoresQuePuedenSellar": self.trabajadores_que_pueden_sellar,
+            "lotesFallidos": list(self.lotes_fallidos),
+            "motivos": list(self.motivos),
         }
 
 
@@ -64,14 +77,39 @@ def check(session: Session, *, now: datetime, stale_after: timedelta = STALE_AFT
             .where(Batch.estatus.in_((EstatusLote.RECIBIDO, EstatusLote.EN_PROCESO)))
         )
         newest = session.scalar(select(func.max(WorkerHeartbeat.seen_at)))
+        stampers = session.scalar(
+            select(func.count())
+            .select_from(WorkerHeartbeat)
+            .where(WorkerHeartbeat.seen_at >= now - stale_after, WorkerHeartbeat.can_stamp.is_(True))
+        )
+        failed = tuple(unreviewed_failed(session))
     except SQLAlchemyError:
         log.exception("salud: la base de datos no respondió")
-        return Salud("error", False, None, None)
+        return Salud("error", False, None, None, None, (), ("la base de datos no respondió",))
     finally:
         session.rollback()
     age = None if newest is None else round(max((now - newest).total_seconds(), 0.0), 3)
-    healthy = age is not None and age <= stale_after.total_seconds()
-    return Salud("ok" if healthy else "degradado", True, int(pending or 0), age)
+    motivos: list[str] = []
+    if age is None or age > stale_after.total_seconds():
+        motivos.append("ningún trabajador de lotes está activo: los lotes esperan (`mec-ws worker`)")
+    elif not stampers:
+        motivos.append(
+            "ningún trabajador activo puede sellar: revise la llave de sellado (`mec-ws admin set-stamp-key`)"
+        )
+    if failed:
+        motivos.append(
+            f"{len(failed)} lote(s) FALLIDO(s) esperan revisión de un operador "
+            "(`mec-ws admin lotes-fallidos`)"
+        )
+    return Salud(
+        "degradado" if motivos else "ok",
+        True,
+        int(pending or 0),
+        age,
+        int(stampers or 0),
+        failed,
+        tuple(motivos),
+    )
 
 
 def health_app(
@@ -92,7 +130,7 @@ def health_app(
                 salud = check(s, now=clock(), stale_after=stale_after)
         except SQLAlchemyError:  # opening or closing the session failed
             log.exception("salud: la base de datos no respondió")
-            salud = Salud("error", False, None, None)
+            salud = Salud("error", False, None, None, None, (), ("la base de datos no respondió",))
         data = json.dumps(salud.as_json()).encode()
         start_response(
             "200 OK" if salud.base_datos else "503 Service Unavailable",

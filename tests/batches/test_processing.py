@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
+from mec_ws.batches.failure import fail_batch
 from mec_ws.certificate.stamp import verify_stamped
 from mec_ws.services.dto import EstatusArchivo, EstatusFolio, EstatusLote
 from mec_ws.testdata.pki import default_pki
@@ -213,27 +214,48 @@ def test_result_waits_for_processing(world: World) -> None:
         world.app.descarga_resultado_carga(world.ipes, numero)
 
 
-def test_without_a_stamp_key_the_batch_waits_and_nothing_is_stored(engine: Engine, tmp_path: Path) -> None:
+def test_without_a_stamp_key_the_batch_ends_fallido_and_spends_nothing(
+    engine: Engine, tmp_path: Path
+) -> None:
     world = build_world(engine, tmp_path / "data", with_stamp_key=False)
     folio = world.folio(1)
     numero = world.app.carga_certificados(world.ipes, folio, "a.xml", world.certificate(0)).numero_lote
-    world.drain()
+    worker = world.worker(max_tries=3, retry_seconds=5)
+    assert worker.run_once() is not None  # try 1: released for a retry 5 s later
     with world.sessions() as s:
         batch = s.get(Batch, numero)
         assert batch is not None and batch.estatus is EstatusLote.EN_PROCESO and batch.claimed_by is None
         assert batch.claim_expires_at is not None and batch.claim_expires_at > world.clock.now
+    assert worker.claim() is None  # not before its back-off
+    world.clock.advance(seconds=6)
+    assert worker.run_once() is not None  # try 2, back-off 10 s
+    world.clock.advance(seconds=11)
+    assert worker.run_once() is not None  # try 3: the last one ends it
     assert _count(world, Certificate) == 0 and _count(world, BatchFile) == 0
+    status = world.app.consulta_estatus_carga(world.ipes, folio)
+    (lote,) = status.lotes
+    assert lote.estatus is EstatusLote.FALLIDO and "falla del servicio" in lote.mensaje
+    assert "no se consumió ningún intento" in lote.mensaje and lote.fecha_proceso is not None
+    assert (status.intentos_usados, status.intentos_restantes) == (0, 2)
+    assert str(status.estatus_folio) == "DISPONIBLE"
     assert _folio(world, folio).intentos_usados == 0
+    with world.sessions() as s:
+        batch = s.get(Batch, numero)
+        assert batch is not None and "llave de sellado" in (batch.failure_reason or "")
+        assert "llave" not in lote.mensaje  # the cause is for the operators
 
 
 def test_a_worker_whose_claim_was_taken_over_writes_nothing(world: World) -> None:
     folio = world.folio(1)
     numero = world.app.carga_certificados(world.ipes, folio, "a.xml", world.certificate(0)).numero_lote
     slow, fast = world.worker(), world.worker()
+    slow.heartbeat(force=True)
     assert slow.claim() == numero
-    assert fast.claim() is None  # the lease is still valid
-    world.clock.advance(seconds=slow.options.lease.total_seconds() + 1)
-    assert fast.claim() == numero
+    assert fast.claim() is None  # its worker is alive
+    world.clock.advance(seconds=slow.options.stale.total_seconds() - 1)
+    assert fast.claim() is None  # still within the heartbeat bound
+    world.clock.advance(seconds=2)
+    assert fast.claim() == numero  # slow stopped beating: taken over
     assert slow.process(numero) is None
     assert _count(world, Certificate) == 0 and _count(world, BatchFile) == 0
     outcome = fast.process(numero)
@@ -242,3 +264,76 @@ def test_a_worker_whose_claim_was_taken_over_writes_nothing(world: World) -> Non
         batch = s.get(Batch, numero)
         assert batch is not None and batch.claim_count == 2
     assert _count(world, Certificate) == 1
+
+
+def test_a_stuck_worker_that_still_beats_loses_its_claim_when_it_expires(world: World) -> None:
+    folio = world.folio(1)
+    numero = world.app.carga_certificados(world.ipes, folio, "a.xml", world.certificate(0)).numero_lote
+    stuck, other = world.worker(), world.worker()
+    assert stuck.claim() == numero
+    world.clock.advance(seconds=stuck.options.lease.total_seconds() + 1)
+    stuck.heartbeat(force=True)  # alive, but no progress for the whole lease
+    other.heartbeat(force=True)
+    assert other.claim() == numero
+
+
+def test_a_batch_whose_worker_dies_on_every_try_ends_fallido(world: World) -> None:
+    folio = world.folio(1)
+    numero = world.app.carga_certificados(world.ipes, folio, "a.xml", world.certificate(0)).numero_lote
+    for _ in range(3):  # three workers claim it and die without a word
+        dying = world.worker(max_tries=3)
+        assert dying.claim() == numero
+        world.clock.advance(seconds=dying.options.stale.total_seconds() + 1)
+    survivor = world.worker(max_tries=3)
+    assert survivor.claim() is None  # the fourth claim ends it instead
+    status = world.app.consulta_estatus_carga(world.ipes, folio)
+    assert status.lotes[0].estatus is EstatusLote.FALLIDO
+    assert (status.intentos_usados, status.intentos_restantes, str(status.estatus_folio)) == (
+        0,
+        2,
+        "DISPONIBLE",
+    )
+    with world.sessions() as s:
+        batch = s.get(Batch, numero)
+        assert batch is not None and "3 veces" in (batch.failure_reason or "")
+
+
+def test_the_same_bytes_after_a_failure_resume_the_same_batch(world: World) -> None:
+    folio = world.folio(1)
+    data = world.certificate(0)
+    numero = world.app.carga_certificados(world.ipes, folio, "a.xml", data).numero_lote
+    with world.sessions() as s:
+        assert fail_batch(s, numero, reason="prueba", now=world.clock.now)
+    again = world.app.carga_certificados(world.ipes, folio, "a.xml", data)
+    assert (again.numero_lote, again.intento, again.intentos_restantes) == (numero, 1, 1)
+    assert again.estatus is EstatusLote.RECIBIDO and "falla del servicio" in again.mensaje
+    world.drain()
+    status = world.app.consulta_estatus_carga(world.ipes, folio)
+    assert [lote.estatus for lote in status.lotes] == [EstatusLote.ACEPTADO]
+    assert status.intentos_usados == 1 and _count(world, Certificate) == 1
+
+
+def test_a_new_upload_after_a_failure_takes_the_attempt_the_failure_left(world: World) -> None:
+    folio = world.folio(1)
+    numero = world.app.carga_certificados(
+        world.ipes, folio, "a.xml", tampered(world.certificate(0))
+    ).numero_lote
+    with world.sessions() as s:
+        assert fail_batch(s, numero, reason="prueba", now=world.clock.now)
+    fixed = world.app.carga_certificados(world.ipes, folio, "b.xml", world.certificate(0))
+    assert fixed.numero_lote != numero and fixed.intento == 1 and fixed.intentos_restantes == 1
+    world.drain()
+    status = world.app.consulta_estatus_carga(world.ipes, folio)
+    assert [lote.estatus for lote in status.lotes] == [EstatusLote.FALLIDO, EstatusLote.ACEPTADO]
+    assert status.intentos_usados == 1
+
+
+def test_result_file_of_a_failed_batch_says_it_was_our_fault(world: World) -> None:
+    folio = world.folio(1)
+    numero = world.app.carga_certificados(world.ipes, folio, "a.xml", world.certificate(0)).numero_lote
+    with world.sessions() as s:
+        assert fail_batch(s, numero, reason="prueba", now=world.clock.now)
+    rows, members, _ = _result(world, numero)
+    assert members == {}
+    assert [r[:4] for r in rows[1:]] == [["a.xml", "CON_ERRORES", "", "FALLIDO"]]
+    assert "falla del servicio" in rows[1][4]

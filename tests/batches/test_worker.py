@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from mec_ws.batches.worker import Worker, WorkerOptions, run_worker
+from mec_ws.batches.worker import WorkerOptions, run_worker
 from mec_ws.services.dto import EstatusLote
-from models import Batch, BatchFile, Certificate, WorkerHeartbeat, utcnow
+from models import Batch, BatchFile, Certificate, WorkerHeartbeat
 from tests.services.world import World, build_world, make_zip
 
 WORKER_CMD = [sys.executable, "-c", "import sys; from mec_ws.cli import main; sys.exit(main(sys.argv[1:]))"]
@@ -54,9 +54,19 @@ def _upload(world: World, n: int, first: int = 0) -> tuple[str, int]:
     return folio, world.app.carga_certificados(world.ipes, folio, "lote.zip", data).numero_lote
 
 
-def test_progress_is_visible_while_a_batch_is_processed(world: World) -> None:
+def test_progress_is_visible_while_a_batch_is_processed(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folio, numero = _upload(world, 3)
-    worker = world.worker(progress_files=1, pause_after=2, pause_seconds=1.0)
+    worker = world.worker(progress_files=1)
+    record = worker.record_progress
+
+    def record_then_wait(numero_lote: int, done: int, total: int, mensaje: str) -> None:
+        record(numero_lote, done, total, mensaje)
+        if done == 2:
+            time.sleep(1.0)
+
+    monkeypatch.setattr(worker, "record_progress", record_then_wait)
     thread = threading.Thread(target=worker.run, kwargs={"once": True})
     thread.start()
     try:
@@ -93,19 +103,26 @@ def test_cli_worker_once(world: World, database_url: str) -> None:
     assert _batch(world, numero).estatus is EstatusLote.ACEPTADO
 
 
-def test_a_worker_killed_mid_batch_leaves_only_an_expiring_claim(world: World, database_url: str) -> None:
+SLOW_WORKER = [sys.executable, str(Path(__file__).with_name("slow_worker.py"))]
+
+
+def test_a_worker_killed_mid_batch_is_taken_over_by_another_within_a_minute(
+    world: World, database_url: str
+) -> None:
+    """SIGKILL mid-batch: nothing is written but the claim; another worker takes the batch over as
+    soon as the dead one's heartbeat is stale, says so in the status, and finishes it."""
     folio, numero = _upload(world, 4)
-    lease = 3
     env = {
         **os.environ,
         "MEC_DATABASE_URL": database_url,
         "MEC_DATA_DIR": str(world.settings.data_dir),
-        "MEC_WORKER_LEASE_SECONDS": str(lease),
         "MEC_WORKER_PROGRESS_FILES": "1",
-        "MEC_TEST_WORKER_PAUSE_AFTER": "2",
+        "MEC_WORKER_STALE_SECONDS": "4",
+        "MEC_WORKER_HEARTBEAT_SECONDS": "0.5",
+        "MEC_WORKER_POLL_SECONDS": "0.2",
     }
     proc = subprocess.Popen(
-        [*WORKER_CMD, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [*SLOW_WORKER, "2", "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:
         _wait(lambda: _batch(world, numero).archivos_procesados >= 2, what="the worker to pause mid-batch")
@@ -114,6 +131,7 @@ def test_a_worker_killed_mid_batch_leaves_only_an_expiring_claim(world: World, d
         proc.wait(30)
         assert proc.stderr is not None
         proc.stderr.close()
+    killed_at = time.monotonic()
 
     batch = _batch(world, numero)
     assert batch.estatus is EstatusLote.EN_PROCESO and batch.claimed_by and batch.claim_count == 1
@@ -121,16 +139,76 @@ def test_a_worker_killed_mid_batch_leaves_only_an_expiring_claim(world: World, d
     status = world.app.consulta_estatus_carga(world.ipes, folio)
     assert status.intentos_usados == 1 and status.lotes[0].detalle == ()
 
-    survivor = Worker(world.sessions, world.settings, options=WorkerOptions(poll_seconds=0.05), clock=utcnow)
-    expires = batch.claim_expires_at
-    assert expires is not None
-    if utcnow() < expires:
-        assert survivor.claim() is None  # the dead worker's lease has not run out yet
-    _wait(lambda: utcnow() > expires, timeout=lease + 5, what="the lease to expire")
-    assert survivor.run(once=True) == 1
+    survivor = subprocess.Popen(
+        [*WORKER_CMD, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        _wait(
+            lambda: _batch(world, numero).estatus is EstatusLote.ACEPTADO,
+            timeout=60,
+            what="another worker to finish the batch",
+        )
+    finally:
+        survivor.send_signal(signal.SIGTERM)
+        survivor.wait(30)
+    assert time.monotonic() - killed_at < 60
     batch = _batch(world, numero)
-    assert batch.estatus is EstatusLote.ACEPTADO and batch.claim_count == 2
-    assert _count(world, Certificate) == 4
+    assert batch.claim_count == 2 and _count(world, Certificate) == 4
+    status = world.app.consulta_estatus_carga(world.ipes, folio)
+    assert status.intentos_usados == 1 and status.estatus_folio.value == "ACEPTADO"
+
+
+def test_a_resumed_batch_says_so_while_it_is_processed(world: World) -> None:
+    folio, numero = _upload(world, 3)
+    dead = world.worker()
+    assert dead.claim() == numero
+    world.clock.advance(seconds=dead.options.stale.total_seconds() + 1)
+    survivor = world.worker(progress_files=1)
+    assert survivor.claim() == numero
+    lote = world.app.consulta_estatus_carga(world.ipes, folio).lotes[0]
+    assert lote.estatus is EstatusLote.EN_PROCESO and "reanudado" in lote.mensaje
+    seen: list[str] = []
+    record = survivor.record_progress
+
+    def spy(numero_lote: int, done: int, total: int, mensaje: str) -> None:
+        seen.append(mensaje)
+        record(numero_lote, done, total, mensaje)
+
+    survivor.record_progress = spy  # type: ignore[method-assign]
+    assert survivor.process(numero) is not None
+    assert seen and all("reanudado" in m for m in seen)
+
+
+def test_the_worker_refuses_to_start_when_it_cannot_stamp(
+    engine: Engine, tmp_path: Path, database_url: str
+) -> None:
+    world = build_world(engine, tmp_path / "data", with_stamp_key=False)
+    env = {**os.environ, "MEC_DATABASE_URL": database_url, "MEC_DATA_DIR": str(world.settings.data_dir)}
+    done = subprocess.run(
+        [*WORKER_CMD, "worker", "--once"], env=env, capture_output=True, timeout=120, check=False
+    )
+    assert done.returncode != 0
+    err = done.stderr.decode()
+    assert "no puede sellar" in err and "mec-ws admin set-stamp-key" in err
+    errors = [line for line in err.splitlines() if line.startswith("error [")]
+    assert "Traceback" not in err and len(errors) == 1 and "no puede sellar" in errors[0]
+
+
+def test_heartbeats_record_whether_the_worker_can_stamp(engine: Engine, tmp_path: Path) -> None:
+    world = build_world(engine, tmp_path / "data", with_stamp_key=False)
+    worker = world.worker()
+    worker.heartbeat(force=True)
+    with world.sessions() as s:
+        beat = s.get(WorkerHeartbeat, worker.worker_id)
+        assert beat is not None and beat.can_stamp is False
+
+
+def test_heartbeats_say_the_worker_can_stamp_when_the_key_is_usable(world: World) -> None:
+    worker = world.worker()
+    worker.heartbeat(force=True)
+    with world.sessions() as s:
+        beat = s.get(WorkerHeartbeat, worker.worker_id)
+        assert beat is not None and beat.can_stamp is True
 
 
 def test_concurrent_workers_process_each_batch_once(world: World) -> None:

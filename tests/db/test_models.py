@@ -196,3 +196,23 @@ def test_concurrent_read_modify_write_never_loses_an_update(engine: Engine) -> N
             fut.result()
     with factory() as s:
         assert s.get_one(FolioPago, folio_id).cantidad == 1040
+
+
+def test_sql_parameters_never_reach_errors_or_logs(engine, caplog) -> None:  # type: ignore[no-untyped-def]
+    """A failing statement's parameters (a student's CURP and name) are not in its message."""
+    import logging
+
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    secret = "GOMA950101HDFRRN09 MARÍA GÓMEZ"
+    caplog.set_level(logging.INFO, logger="sqlalchemy")
+    with engine.connect() as conn:
+        try:
+            conn.execute(text("INSERT INTO no_such_table (x) VALUES (:x)"), {"x": secret})
+        except SQLAlchemyError as exc:
+            message = str(exc)
+        else:  # pragma: no cover
+            raise AssertionError("the insert should fail")
+    assert secret not in message and "hidden" in message
+    assert secret not in caplog.text

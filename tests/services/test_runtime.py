@@ -47,10 +47,29 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.slow
+def test_serve_refuses_to_start_when_its_worker_could_not_stamp(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'mec.sqlite3'}"
+    env = {**os.environ, "MEC_DATA_DIR": str(tmp_path / "data"), "MEC_DATABASE_URL": url}
+    done = subprocess.run(
+        [*CLI, "serve", "--port", str(_free_port()), "--workers", "1"],
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    err = done.stderr.decode()
+    assert "no puede sellar" in err and "mec-ws admin set-stamp-key" in err and "Traceback" not in err
+    assert done.stdout == b""  # it never announced a listening service
+
+
 def test_serve_runs_the_soap_endpoint_and_supervises_a_worker(tmp_path: Path) -> None:
     port = _free_port()
     url = f"sqlite:///{tmp_path / 'mec.sqlite3'}"
     env = {**os.environ, "MEC_DATA_DIR": str(tmp_path / "data"), "MEC_DATABASE_URL": url}
+    demo = subprocess.run(
+        [*CLI, "demo", "--dir", str(tmp_path / "demo")], env=env, capture_output=True, timeout=180
+    )
+    assert demo.returncode == 0, demo.stderr  # a usable stamping key: serve refuses to start without one
     proc = subprocess.Popen(
         [*CLI, "serve", "--port", str(port), "--workers", "1"],
         env=env,
@@ -100,6 +119,10 @@ def test_children_die_when_serve_is_killed(tmp_path: Path) -> None:
     port = _free_port()
     url = f"sqlite:///{tmp_path / 'mec.sqlite3'}"
     env = {**os.environ, "MEC_DATA_DIR": str(tmp_path / "data"), "MEC_DATABASE_URL": url}
+    demo = subprocess.run(
+        [*CLI, "demo", "--dir", str(tmp_path / "demo")], env=env, capture_output=True, timeout=180
+    )
+    assert demo.returncode == 0, demo.stderr  # a usable stamping key: serve refuses to start without one
     proc = subprocess.Popen(
         [*CLI, "serve", "--port", str(port), "--workers", "1"],
         env=env,

@@ -14,9 +14,12 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
+from mec_ws.batches.failure import fail_batch
 from mec_ws.cli import runtime
 from mec_ws.services.app import MecApp
+from mec_ws.services.failed import mark_reviewed
 from mec_ws.web.health import PATH, STALE_AFTER, health_app
+from models import WorkerHeartbeat
 from tests.services.world import World
 from tests.web.conftest import Seeded, Serve
 
@@ -40,10 +43,14 @@ def salud(url: str) -> tuple[int, dict[str, Any]]:
 def test_health_reports_batches_and_the_worker_heartbeat(seeded: Seeded, serve: Serve) -> None:
     w: World = seeded.world
     url = serve(health_app(w.sessions, clock=w.clock)) + PATH
-    assert salud(url) == (
+    status, body = salud(url)
+    assert (status, body["estado"], body["lotesPendientes"], body["ultimoLatidoSegundos"]) == (
         200,
-        {"estado": "degradado", "baseDatos": True, "lotesPendientes": 0, "ultimoLatidoSegundos": None},
+        "degradado",
+        0,
+        None,
     )
+    assert body["motivos"] == ["ningún trabajador de lotes está activo: los lotes esperan (`mec-ws worker`)"]
     folio = w.folio(2)
     w.app.carga_certificados(w.ipes, folio, "uno.xml", w.certificate(1))
     worker = w.worker()
@@ -51,26 +58,79 @@ def test_health_reports_batches_and_the_worker_heartbeat(seeded: Seeded, serve: 
     w.clock.advance(seconds=7.5)
     assert salud(url) == (
         200,
-        {"estado": "ok", "baseDatos": True, "lotesPendientes": 1, "ultimoLatidoSegundos": 7.5},
+        {
+            "estado": "ok",
+            "baseDatos": True,
+            "lotesPendientes": 1,
+            "ultimoLatidoSegundos": 7.5,
+            "trabajadoresQuePuedenSellar": 1,
+            "lotesFallidos": [],
+            "motivos": [],
+        },
     )
     w.clock.advance(seconds=STALE_AFTER.total_seconds())
     status, body = salud(url)
     assert status == 200 and body["estado"] == "degradado"
     assert body["ultimoLatidoSegundos"] == 7.5 + STALE_AFTER.total_seconds()
     worker.run(once=True)  # processes the batch, then forgets its heartbeat on the way out
-    assert salud(url) == (
+    status, body = salud(url)
+    assert (status, body["estado"], body["lotesPendientes"], body["ultimoLatidoSegundos"]) == (
         200,
-        {"estado": "degradado", "baseDatos": True, "lotesPendientes": 0, "ultimoLatidoSegundos": None},
+        "degradado",
+        0,
+        None,
     )
+
+
+def test_health_is_degraded_while_a_failed_batch_awaits_an_operator(seeded: Seeded, serve: Serve) -> None:
+    w: World = seeded.world
+    url = serve(health_app(w.sessions, clock=w.clock)) + PATH
+    w.worker().heartbeat(force=True)
+    assert salud(url)[1]["estado"] == "ok"
+    numero = w.app.carga_certificados(w.ipes, w.folio(1), "uno.xml", w.certificate(1)).numero_lote
+    with w.sessions() as s:
+        assert fail_batch(s, numero, reason="prueba", now=w.clock.now)
+    status, body = salud(url)
+    assert (status, body["estado"], body["lotesFallidos"]) == (200, "degradado", [numero])
+    assert "FALLIDO" in body["motivos"][0]
+    with w.sessions() as s:
+        mark_reviewed(s, numero, operator="revisor", now=w.clock.now)
+    assert salud(url)[1] | {"ultimoLatidoSegundos": None} == {
+        "estado": "ok",
+        "baseDatos": True,
+        "lotesPendientes": 0,
+        "ultimoLatidoSegundos": None,
+        "trabajadoresQuePuedenSellar": 1,
+        "lotesFallidos": [],
+        "motivos": [],
+    }
+
+
+def test_health_is_degraded_when_no_live_worker_can_stamp(seeded: Seeded, serve: Serve) -> None:
+    w: World = seeded.world
+    url = serve(health_app(w.sessions, clock=w.clock)) + PATH
+    worker = w.worker()
+    worker.heartbeat(force=True)
+    with w.sessions() as s:
+        beat = s.get(WorkerHeartbeat, worker.worker_id)
+        assert beat is not None
+        beat.can_stamp = False
+        s.commit()
+    status, body = salud(url)
+    assert (status, body["estado"], body["trabajadoresQuePuedenSellar"]) == (200, "degradado", 0)
+    assert "ningún trabajador activo puede sellar" in body["motivos"][0]
 
 
 def test_health_when_the_database_is_down(serve: Serve, tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 'no-existe' / 'mec.sqlite3'}")
     try:
         url = serve(health_app(sessionmaker(engine))) + PATH
-        assert salud(url) == (
+        status, body = salud(url)
+        assert (status, body["estado"], body["baseDatos"], body["lotesPendientes"]) == (
             503,
-            {"estado": "error", "baseDatos": False, "lotesPendientes": None, "ultimoLatidoSegundos": None},
+            "error",
+            False,
+            None,
         )
     finally:
         engine.dispose()
