@@ -4,7 +4,8 @@
 campuses, its campuses' active officers, the trusted CAs, and two lookups (study programs, accepted
 folios de control) that query the database on demand.  The lookups use the given session, so the
 context is meant for one validation run in one thread while that session is open; programs are
-cached per context.
+cached per context, and after a few folio questions the institution's accepted folios are read once
+(a batch of any size costs a handful of queries, not some per file).
 
 :func:`save_program` registers a study program, replacing an earlier one with the same identity
 only while no accepted certificate uses it (``docs/programa.md``).
@@ -202,10 +203,42 @@ class _ProgramCache:
         return self._cache[key]
 
 
-def folio_accepted_lookup(session: Session) -> registry.FolioLookup:
-    def is_accepted(institution_id: str, folio_control: str) -> bool:
+PRELOAD_FOLIOS_AFTER = 16
+"""Folio lookups answered by one query each before the institution's accepted folios are read at once."""
+
+
+class _AcceptedFolios:
+    """Is a folioControl already accepted?  One query per folio for a small upload; for a batch, once.
+
+    The first :data:`PRELOAD_FOLIOS_AFTER` questions about an institution query that folio (cheap,
+    indexed); the next one reads every accepted folioControl of the institution in one query and
+    answers the rest of the run from memory, so a batch of thousands of files costs one query, not
+    one per file.  The set is a snapshot: a folio accepted meanwhile by another batch is caught by the
+    unique constraint in the final transaction (``RetryBatch``), as it was between per-file queries.
+    """
+
+    def __init__(self, session: Session, preload_after: int = PRELOAD_FOLIOS_AFTER) -> None:
+        self._session = session
+        self._preload_after = preload_after
+        self._asked: dict[str, int] = {}
+        self._accepted: dict[str, frozenset[str]] = {}
+
+    def __call__(self, institution_id: str, folio_control: str) -> bool:
+        accepted = self._accepted.get(institution_id)
+        if accepted is None:
+            asked = self._asked[institution_id] = self._asked.get(institution_id, 0) + 1
+            if asked <= self._preload_after:
+                return self._query(institution_id, folio_control)
+            accepted = self._accepted[institution_id] = frozenset(
+                self._session.scalars(
+                    select(Certificate.folio_control).where(Certificate.institution_id == institution_id)
+                )
+            )
+        return folio_control in accepted
+
+    def _query(self, institution_id: str, folio_control: str) -> bool:
         return bool(
-            session.scalar(
+            self._session.scalar(
                 select(
                     exists().where(
                         Certificate.institution_id == institution_id,
@@ -215,7 +248,11 @@ def folio_accepted_lookup(session: Session) -> registry.FolioLookup:
             )
         )
 
-    return is_accepted
+
+def folio_accepted_lookup(
+    session: Session, *, preload_after: int = PRELOAD_FOLIOS_AFTER
+) -> registry.FolioLookup:
+    return _AcceptedFolios(session, preload_after)
 
 
 def context_for(

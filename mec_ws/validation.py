@@ -6,6 +6,10 @@ view, so that one run reports *all* findings of a file, not the first.  :func:`i
 and :func:`validate_many` do the same for the files of one upload and add
 ``FOLIO_CONTROL_DUPLICADO`` to the second and later files that repeat a ``folioControl``.
 
+The file is parsed once and its :class:`~mec_ws.certificate.document.DecDocument` is shared by
+every rule, with what several rules derive from it (grades, counted subjects, the cadena original)
+computed once on the document (:func:`mec_ws.rules.common.figures`, ``document_cadena``).
+
 A rule that raises is a bug, but it must not take the batch down nor let the file through
 unchecked: the exception is logged and recorded as an ``ERROR_INTERNO_REGLA`` finding (an ERROR,
 so the file is rejected rather than accepted without that check).

@@ -27,7 +27,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import select
+from lxml import etree
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,7 +37,7 @@ from mec_ws.batches.intake import count_message
 from mec_ws.batches.signer import load_sep_signer
 from mec_ws.batches.storage import BatchStorage
 from mec_ws.batches.zipread import UploadLimits, UploadScan, iter_upload
-from mec_ws.certificate.document import DecDocument
+from mec_ws.certificate.document import q
 from mec_ws.certificate.reader import read_xml
 from mec_ws.certificate.stamp import SepSigner, stamp
 from mec_ws.config import Settings
@@ -44,7 +45,7 @@ from mec_ws.findings import Finding, Status
 from mec_ws.registry_source import context_for
 from mec_ws.validation import FileResult, iter_validate
 from models import Batch, BatchFile, Certificate, FolioPago
-from models.enums import EstatusArchivo, EstatusLote
+from models.enums import EstatusArchivo, EstatusCertificado, EstatusLote
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +194,16 @@ def _text(value: str | None) -> str:
     return (value or "").strip()
 
 
+_ROW_ELEMENTS = ("Ipes", "Alumno", "Carrera", "Expedicion")
+_ABSENT: dict[str, str] = {}
+
+
+def _child(root: etree._Element, local: str) -> etree._Element | dict[str, str]:
+    """The first ``local`` child of ``Dec`` (an empty mapping when absent: its values read as None)."""
+    el = root.find(q(local))
+    return el if el is not None else _ABSENT
+
+
 def _stamp_all(
     info: _BatchInfo,
     path: Path,
@@ -210,29 +221,28 @@ def _stamp_all(
         if name != outcome.name or hashlib.sha256(data).hexdigest() != outcome.digest:
             raise RuntimeError(f"el lote {info.numero_lote} cambió entre la validación y el sellado ({name})")
         root = read_xml(data, max_bytes=settings.max_xml_bytes).getroot()
-        doc = DecDocument.from_tree(root)
+        # the few values the row needs, read straight from the tree (no full document view)
+        ipes, alumno, carrera, expedicion = (_child(root, name) for name in _ROW_ELEMENTS)
         result = stamp(root, signer, now=clock())
         offset = spool.tell()
         spool.write(result.xml)
         stamped.append(
             _Stamped(
                 ordinal=outcome.ordinal,
-                folio_control=_text(doc.folio_control) or None,
+                folio_control=_text(root.get("folioControl")) or None,
                 folio_digital=result.folio_digital,
-                campus_id=_text(doc.ipes.get("idCampus")),
-                curp=_text(doc.alumno.get("curp")),
+                campus_id=_text(ipes.get("idCampus")),
+                curp=_text(alumno.get("curp")),
                 nombre_completo=" ".join(
                     p
-                    for p in (
-                        _text(doc.alumno.get(a)) for a in ("nombre", "primerApellido", "segundoApellido")
-                    )
+                    for p in (_text(alumno.get(a)) for a in ("nombre", "primerApellido", "segundoApellido"))
                     if p
                 ),
-                carrera=_text(doc.carrera.get("nombreCarrera")),
-                id_carrera=_text(doc.carrera.get("idCarrera")),
-                clave_plan=_text(doc.carrera.get("clavePlan")),
-                lugar_expedicion=_text(doc.expedicion.get("lugarExpedicion")),
-                fecha_expedicion=date.fromisoformat(_text(doc.expedicion.get("fecha"))[:10]),
+                carrera=_text(carrera.get("nombreCarrera")),
+                id_carrera=_text(carrera.get("idCarrera")),
+                clave_plan=_text(carrera.get("clavePlan")),
+                lugar_expedicion=_text(expedicion.get("lugarExpedicion")),
+                fecha_expedicion=date.fromisoformat(_text(expedicion.get("fecha"))[:10]),
                 offset=offset,
                 length=len(result.xml),
             )
@@ -251,30 +261,42 @@ def _lock_claimed(session: Session, numero_lote: int, worker_id: str) -> tuple[B
 
 
 def _file_rows(
-    outcomes: list[FileOutcome], upload_findings: tuple[Finding, ...], nombre: str
-) -> list[BatchFile]:
-    rows: list[BatchFile] = []
+    batch_id: int, outcomes: list[FileOutcome], upload_findings: tuple[Finding, ...], nombre: str
+) -> Iterator[dict[str, Any]]:
+    """The ``BatchFile`` rows of a batch, as parameter dicts for one executemany."""
     if upload_findings:
-        rows.append(
-            BatchFile(
-                ordinal=UPLOAD_ORDINAL,
-                nombre=nombre,
-                folio_control=None,
-                estatus=EstatusArchivo.CON_ERRORES,
-                errores=[finding_dict(f) for f in upload_findings],
-            )
-        )
-    rows.extend(
-        BatchFile(
-            ordinal=o.ordinal,
-            nombre=o.name,
-            folio_control=o.folio_control,
-            estatus=EstatusArchivo.CORRECTO if o.ok else EstatusArchivo.CON_ERRORES,
-            errores=[finding_dict(f) for f in o.findings],
-        )
-        for o in outcomes
-    )
-    return rows
+        yield {
+            "batch_id": batch_id,
+            "ordinal": UPLOAD_ORDINAL,
+            "nombre": nombre,
+            "folio_control": None,
+            "estatus": EstatusArchivo.CON_ERRORES,
+            "errores": [finding_dict(f) for f in upload_findings],
+        }
+    for o in outcomes:
+        yield {
+            "batch_id": batch_id,
+            "ordinal": o.ordinal,
+            "nombre": o.name,
+            "folio_control": o.folio_control,
+            "estatus": EstatusArchivo.CORRECTO if o.ok else EstatusArchivo.CON_ERRORES,
+            "errores": [finding_dict(f) for f in o.findings],
+        }
+
+
+def _insert_chunked(
+    session: Session, table: type[BatchFile] | type[Certificate], rows: Iterable[dict[str, Any]]
+) -> None:
+    """INSERT ``rows`` with one executemany per :data:`INSERT_CHUNK` rows (memory stays flat)."""
+    statement = insert(table)
+    chunk: list[dict[str, Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= INSERT_CHUNK:
+            session.execute(statement, chunk)
+            chunk = []
+    if chunk:
+        session.execute(statement, chunk)
 
 
 def _reject(
@@ -287,9 +309,9 @@ def _reject(
 ) -> BatchOutcome:
     batch, folio = _lock_claimed(session, info.numero_lote, worker_id)
     with_errors = sum(1 for o in outcomes if not o.ok)
-    for row in _file_rows(outcomes, upload_findings, info.nombre_archivo):
-        row.batch_id = batch.numero_lote
-        session.add(row)
+    _insert_chunked(
+        session, BatchFile, _file_rows(batch.numero_lote, outcomes, upload_findings, info.nombre_archivo)
+    )
     batch.estatus = EstatusLote.RECHAZADO
     left = attempts.settle(session, folio).left  # the one count (intentos_usados, AGOTADO)
     causes = [f"{with_errors} de {len(outcomes)} archivo(s) con errores"] if with_errors else []
@@ -312,6 +334,32 @@ def _reject(
     return BatchOutcome(info.numero_lote, False, len(outcomes), with_errors, upload_findings, mensaje)
 
 
+def _certificate_rows(
+    info: _BatchInfo, stamped: list[_Stamped], spool: IO[bytes]
+) -> Iterator[dict[str, Any]]:
+    """The ``Certificate`` rows, each stamped XML read back from the spool only when its chunk is sent."""
+    for item in stamped:
+        spool.seek(item.offset)
+        yield {
+            "institution_id": info.institution_id,
+            "campus_id": item.campus_id,
+            "folio_pago": info.folio,
+            "batch_id": info.numero_lote,
+            "folio_control": item.folio_control,
+            "folio_digital": item.folio_digital,
+            "curp": item.curp,
+            "nombre_completo": item.nombre_completo,
+            "carrera": item.carrera,
+            "id_carrera": item.id_carrera,
+            "clave_plan": item.clave_plan,
+            "lugar_expedicion": item.lugar_expedicion,
+            "fecha_expedicion": item.fecha_expedicion,
+            "fecha_carga": info.received_at,
+            "estatus": EstatusCertificado.VIGENTE,
+            "stamped_xml": spool.read(item.length),
+        }
+
+
 def _accept(
     session: Session,
     info: _BatchInfo,
@@ -322,37 +370,8 @@ def _accept(
     now: datetime,
 ) -> BatchOutcome:
     batch, folio = _lock_claimed(session, info.numero_lote, worker_id)
-    for row in _file_rows(outcomes, (), info.nombre_archivo):
-        row.batch_id = batch.numero_lote
-        session.add(row)
-    session.flush()
-    for start in range(0, len(stamped), INSERT_CHUNK):
-        chunk = []
-        for item in stamped[start : start + INSERT_CHUNK]:
-            spool.seek(item.offset)
-            chunk.append(
-                Certificate(
-                    institution_id=info.institution_id,
-                    campus_id=item.campus_id,
-                    folio_pago=info.folio,
-                    batch_id=info.numero_lote,
-                    folio_control=item.folio_control,
-                    folio_digital=item.folio_digital,
-                    curp=item.curp,
-                    nombre_completo=item.nombre_completo,
-                    carrera=item.carrera,
-                    id_carrera=item.id_carrera,
-                    clave_plan=item.clave_plan,
-                    lugar_expedicion=item.lugar_expedicion,
-                    fecha_expedicion=item.fecha_expedicion,
-                    fecha_carga=info.received_at,
-                    stamped_xml=spool.read(item.length),
-                )
-            )
-        session.add_all(chunk)
-        session.flush()
-        for cert in chunk:  # keep memory flat: the rows are in the transaction already
-            session.expunge(cert)
+    _insert_chunked(session, BatchFile, _file_rows(batch.numero_lote, outcomes, (), info.nombre_archivo))
+    _insert_chunked(session, Certificate, _certificate_rows(info, stamped, spool))
     mensaje = f"Lote aceptado: {len(stamped)} certificado(s) sellado(s) por la SEP y registrado(s)."
     batch.estatus = EstatusLote.ACEPTADO
     batch.processed_at = now

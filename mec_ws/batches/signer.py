@@ -6,6 +6,7 @@ The certificate (DER) is in the database; the private key is a PEM file under th
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from cryptography import x509
@@ -17,6 +18,21 @@ from mec_ws.certificate import efirma
 from mec_ws.certificate.stamp import SepSigner
 from mec_ws.errors import ConfigurationError
 from models import SepStampKey
+
+_KEYS: dict[bytes, rsa.RSAPrivateKey] = {}
+"""Parsed stamping keys by the SHA-256 of their file: loading (and checking) an RSA key costs as much
+as hundreds of signatures, and a worker process stamps batch after batch with the same file."""
+
+
+def _private_key(data: bytes) -> rsa.RSAPrivateKey:
+    digest = hashlib.sha256(data).digest()
+    key = _KEYS.get(digest)
+    if key is None:
+        key = efirma.load_private_key(data, None)
+        if len(_KEYS) >= 4:  # a key rotation now and then: keep only the last few
+            _KEYS.clear()
+        _KEYS[digest] = key
+    return key
 
 
 def load_sep_signer(session: Session, data_dir: Path) -> SepSigner:
@@ -31,7 +47,7 @@ def load_sep_signer(session: Session, data_dir: Path) -> SepSigner:
     if root not in key_path.parents:
         raise ConfigurationError(f"la llave de sellado {row.key_path!r} está fuera de MEC_DATA_DIR.")
     try:
-        key = efirma.load_private_key(key_path.read_bytes(), None)
+        key = _private_key(key_path.read_bytes())
     except (OSError, ValueError) as exc:
         raise ConfigurationError(f"no se pudo leer la llave de sellado {row.key_path}: {exc}") from None
     cert = x509.load_der_x509_certificate(row.certificate_der)

@@ -74,6 +74,8 @@ def normalize(value: str | None) -> str:
     """XSLT ``normalize-space()``: trim and collapse runs of XML whitespace to one space."""
     if value is None:
         return ""
+    if "  " not in value and "\t" not in value and "\n" not in value and "\r" not in value:
+        return value.strip(" ")  # no run to collapse (the common case: skip the regex)
     return _XML_WS.sub(" ", value).strip(" ")
 
 
@@ -98,10 +100,13 @@ def _raw_fields(root: etree._Element, variant: int) -> list[tuple[str, str | Non
     if variant not in (32, 33):
         raise ValueError(f"variante de cadena desconocida: {variant}")
     out: list[tuple[str, str | None]] = []
+    elements: dict[str, etree._Element | None] = {}
     for path, attr in CADENA_FIELDS:
         if variant == 32 and (path, attr) == VARIANT_32_OMITS:
             continue
-        el = _element(root, path)
+        if path not in elements:
+            elements[path] = _element(root, path)
+        el = elements[path]
         where = f"Dec/{path}/@{attr}" if path else f"Dec/@{attr}"
         out.append((where, el.get(attr) if el is not None else None))
     for i, subject in enumerate(_subjects(root), start=1):

@@ -23,10 +23,15 @@ def q(local: str) -> str:
     return f"{{{NS}}}{local}"
 
 
+_NO_ATTRS: Mapping[str, str] = MappingProxyType({})
+
+
 @dataclass(frozen=True, slots=True)
 class Node:
     path: str
-    attrs: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # A private copy of the element's attributes (a plain dict: rules read it ~1,000 times per
+    # document, and never write it).
+    attrs: Mapping[str, str] = field(default_factory=lambda: _NO_ATTRS)
     present: bool = True
     placeholder: bool = False  # an empty <Dreoe/> / <SepIpes/> (see :func:`is_placeholder`)
 
@@ -55,7 +60,7 @@ def _node(parent: etree._Element | None, local: str, path: str) -> Node:
     el = parent.find(q(local)) if parent is not None else None
     if el is None:
         return Node(path=path, present=False)
-    return Node(path=path, attrs=MappingProxyType(dict(el.attrib)), placeholder=is_placeholder(el))
+    return Node(path=path, attrs=dict(el.items()), placeholder=is_placeholder(el))
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +78,10 @@ class DecDocument:
     asignatura: tuple[Node, ...]
     dreoe: Node
     sep_ipes: Node
+    # Figures the rules derive from the document (grades, counted subjects, the cadena…), computed on
+    # first use and shared by every rule of one validation run: see ``mec_ws.rules.common.figures``.
+    # Like the nodes, they describe the tree as it was read; a changed tree needs a new document.
+    derived: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def folio_control(self) -> str | None:
@@ -90,11 +99,11 @@ class DecDocument:
         asigs_el = root.find(q("Asignaturas"))
         subjects: list[Node] = []
         if asigs_el is not None:
-            for i, el in enumerate(asigs_el.findall(q("Asignatura")), start=1):
-                subjects.append(Node(f"Dec/Asignaturas/Asignatura[{i}]", MappingProxyType(dict(el.attrib))))
+            for i, el in enumerate(asigs_el.iterchildren(q("Asignatura")), start=1):
+                subjects.append(Node(f"Dec/Asignaturas/Asignatura[{i}]", dict(el.items())))
         return cls(
             root=root,
-            dec=Node("Dec", MappingProxyType(dict(root.attrib))),
+            dec=Node("Dec", dict(root.items())),
             servicio_firmante=_node(root, "ServicioFirmante", "Dec/ServicioFirmante"),
             ipes=_node(root, "Ipes", "Dec/Ipes"),
             responsable=_node(ipes_el, "Responsable", "Dec/Ipes/Responsable"),

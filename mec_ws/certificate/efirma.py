@@ -16,6 +16,7 @@ import base64
 import binascii
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -124,6 +125,7 @@ def is_ca(cert: x509.Certificate) -> bool:
     return usage.key_cert_sign
 
 
+@lru_cache(maxsize=1024)  # a pure function of the two certificates; a batch repeats one officer's
 def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     if not is_ca(issuer):
         return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -46,13 +47,24 @@ class SelloResult:
     variant: int | None  # 33 or 32 when valid; None otherwise
 
 
-def verify_document(root: etree._Element, cert: x509.Certificate, *, strict: bool = False) -> SelloResult:
-    """Verify ``Dec/@sello``: the 33-field cadena first, then (unless ``strict``) the 32-field one."""
+def verify_document(
+    root: etree._Element,
+    cert: x509.Certificate,
+    *,
+    strict: bool = False,
+    cadena: Callable[[int], str] | None = None,
+) -> SelloResult:
+    """Verify ``Dec/@sello``: the 33-field cadena first, then (unless ``strict``) the 32-field one.
+
+    ``cadena(variant)`` gives the cadena of ``root`` when the caller already has it (the rules build
+    it once per document); by default it is built from ``root``.
+    """
     sello = root.get("sello")
     if not sello:
         return SelloResult(valid=False, variant=None)
     for variant in (33,) if strict else (33, 32):
-        if verify(cadena_original(root, variant=variant), sello, cert):
+        text = cadena(variant) if cadena is not None else cadena_original(root, variant=variant)
+        if verify(text, sello, cert):
             return SelloResult(valid=True, variant=variant)
     return SelloResult(valid=False, variant=None)
 

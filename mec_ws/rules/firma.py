@@ -32,6 +32,7 @@ from mec_ws.certificate.stamp import DATE_FORMAT, MEXICO_CITY
 from mec_ws.findings import Finding, Status
 from mec_ws.registry import ValidationContext
 from mec_ws.rules.base import Rule, error, skipped
+from mec_ws.rules.common import document_cadena
 
 _CERT_LOC = "Dec/@certificadoResponsable"
 _NO_CERT = "certificadoResponsable no es un certificado válido."
@@ -244,7 +245,9 @@ def sello_variant(doc: DecDocument, ctx: ValidationContext) -> int | None:
     cert = officer_certificate(doc)
     if cert is None:
         return None
-    return verify_document(doc.root, cert, strict=ctx.strict_sello).variant
+    return verify_document(
+        doc.root, cert, strict=ctx.strict_sello, cadena=lambda v: document_cadena(doc, v)
+    ).variant
 
 
 def check_sello(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding]:
@@ -256,7 +259,7 @@ def check_sello(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding]:
     if not (doc.dec.get("sello") or "").strip():
         yield error("SELLO_INVALIDO", "El certificado no trae sello.", loc)
         return
-    result = verify_document(doc.root, cert)
+    result = verify_document(doc.root, cert, cadena=lambda v: document_cadena(doc, v))
     if result.variant == 33:
         return
     if result.variant == 32 and not ctx.strict_sello:

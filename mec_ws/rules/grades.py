@@ -8,7 +8,7 @@ from mec_ws.certificate.document import DecDocument
 from mec_ws.findings import Finding
 from mec_ws.registry import ValidationContext
 from mec_ws.rules.base import Rule, error
-from mec_ws.rules.common import grade_value, scale_of
+from mec_ws.rules.common import figures, scale_of
 from mec_ws.rules.values import decimal_text
 
 
@@ -28,11 +28,11 @@ def check_scale(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding]:
 def check_grades(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding]:
     scale = scale_of(doc)
     in_scale = scale is not None and scale.valid
-    for node in doc.asignatura:
+    grades = figures(doc).grades
+    for node, grade in zip(doc.asignatura, grades, strict=True):
         text = node.get("calificacion")
         if text is None:
             continue  # the XSD finding reports it
-        grade = grade_value(text)
         if grade is None:
             yield error(
                 "CALIFICACION_INVALIDA",

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from mec_ws.certificate.document import DecDocument, Node
 from mec_ws.findings import Finding
-from mec_ws.registry import StudyProgram, ValidationContext
+from mec_ws.registry import ProgramSubject, StudyProgram, ValidationContext
 from mec_ws.rules.base import Rule, error, skipped
-from mec_ws.rules.common import COUNTED_TYPES, grade_value, institution_id, scale_of
+from mec_ws.rules.common import COUNTED_TYPES, figures, institution_id, scale_of
 from mec_ws.rules.values import date_or_none, decimal_or_none, decimal_text, int_or_none
 
 _NO_LOOKUP = "no se dieron los programas de estudio registrados; no se verificó {what}."
@@ -114,11 +114,14 @@ def _with_program(
 
 
 def _subjects_match(doc: DecDocument, program: StudyProgram) -> Iterator[Finding]:
+    by_id: dict[str, ProgramSubject] = {}
+    for subject in program.subjects:  # the first of a repeated id wins, as in StudyProgram.subject
+        by_id.setdefault(subject.id_asignatura, subject)
     for node in doc.asignatura:
         id_asignatura = node.get("idAsignatura")
         if id_asignatura is None:
             continue
-        registered = program.subject(id_asignatura.strip())
+        registered = by_id.get(id_asignatura.strip())
         if registered is None:
             yield error(
                 "ASIGNATURA_NO_REGISTRADA",
@@ -180,8 +183,8 @@ def _completeness(doc: DecDocument, program: StudyProgram) -> Iterator[Finding]:
         return
     passing = program.calificacion_minima_aprobatoria
     passed: set[str] = set()
-    for node in doc.asignatura:
-        id_asignatura, grade = node.get("idAsignatura"), grade_value(node.get("calificacion"))
+    for node, grade in zip(doc.asignatura, figures(doc).grades, strict=True):
+        id_asignatura = node.get("idAsignatura")
         if id_asignatura is not None and grade is not None and grade >= passing:
             passed.add(id_asignatura.strip())
     required = [s for s in program.subjects if s.id_tipo in COUNTED_TYPES]

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 from lxml import etree
 
-from mec_ws.certificate.cadena import fields_with_pipe
 from mec_ws.certificate.document import NS, TIPO_CERTIFICADO_IPES, VERSION, DecDocument, is_placeholder, q
 from mec_ws.findings import Finding
 from mec_ws.registry import ValidationContext
 from mec_ws.rules.base import Rule, error
+from mec_ws.rules.common import pipe_fields
 
 
 def check_root(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding]:
@@ -70,7 +70,7 @@ def check_sep_nodes(doc: DecDocument, ctx: ValidationContext) -> Iterator[Findin
 
 
 def check_pipes(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding]:
-    for location in fields_with_pipe(doc.root):
+    for location in pipe_fields(doc):
         yield error(
             "VALOR_CON_BARRA",
             "El valor contiene el carácter '|', que separa los campos de la cadena original; no se permite.",

@@ -14,15 +14,10 @@ from mec_ws.certificate.document import DecDocument, Node
 from mec_ws.findings import Finding
 from mec_ws.registry import ValidationContext
 from mec_ws.rules.base import Rule, error
-from mec_ws.rules.common import counted_subjects, grade_value, scale_of
+from mec_ws.rules.common import counted_subjects, figures
 from mec_ws.rules.values import decimal_or_none, decimal_text, int_or_none
 
 _CENT = Decimal("0.01")
-
-
-def _grades(nodes: Sequence[Node]) -> list[Decimal] | None:
-    values = [grade_value(n.get("calificacion")) for n in nodes]
-    return None if any(v is None for v in values) else [v for v in values if v is not None]
 
 
 def check_total(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding]:
@@ -38,15 +33,9 @@ def check_total(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding]:
     )
 
 
-def _passed(doc: DecDocument) -> list[Node] | None:
+def _passed(doc: DecDocument) -> Sequence[Node] | None:
     """The counted subjects with a passing grade; None when that cannot be known."""
-    counted, scale = counted_subjects(doc), scale_of(doc)
-    if counted is None or scale is None:
-        return None
-    grades = _grades(counted)
-    if grades is None:
-        return None
-    return [node for node, grade in zip(counted, grades, strict=True) if grade >= scale.aprobatoria]
+    return figures(doc).passed
 
 
 def check_asignadas(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding]:
@@ -78,7 +67,7 @@ def check_promedio(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding
     counted = counted_subjects(doc)
     if written is None or not counted:
         return
-    grades = _grades(counted)
+    grades = figures(doc).counted_grades
     if grades is None:
         return
     mean = sum(grades, Decimal(0)) / len(grades)

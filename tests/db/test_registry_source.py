@@ -139,3 +139,53 @@ def test_context_for(session: Session) -> None:
 def test_context_for_unknown_institution(session: Session) -> None:
     with pytest.raises(LookupError):
         registry_source.context_for(session, "000404", now=NOW, settings=Settings.from_env({}))
+
+
+def _counting_selects(session: Session) -> list[str]:
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append(statement)
+
+    event.listen(session.get_bind(), "before_cursor_execute", before)
+    return seen
+
+
+def test_accepted_folios_are_read_once_for_a_large_upload(session: Session) -> None:
+    rows.institution(session, "000001", ("C001",))
+    rows.institution(session, "000002", ("C009",))
+    batch = rows.batch(session, rows.folio(session))
+    other = rows.batch(session, rows.folio(session, "000002"))
+    for n in range(5):
+        rows.certificate(session, batch, folio_control=f"A-{n}")
+    rows.certificate(session, other, folio_control="B-0", campus_id="C009")
+    session.commit()
+    lookup = registry_source.folio_accepted_lookup(session, preload_after=3)
+    seen = _counting_selects(session)
+
+    answers = [lookup("000001", f"A-{n}") for n in range(3)]
+    assert answers == [True, True, True] and len(seen) == 3  # one query each, below the threshold
+    answers = [lookup("000001", f) for f in ("A-3", "A-4", "A-5", "a-4", "A-4 ", "B-0")]
+    assert answers == [True, True, False, False, False, False]
+    assert len(seen) == 4  # then the institution's folios at once, and nothing more
+    assert not lookup("000002", "A-0") and lookup("000002", "B-0")  # per institution, never mixed
+    assert len(seen) == 6
+
+
+def test_a_folio_accepted_after_the_snapshot_is_still_refused_by_the_database(session: Session) -> None:
+    rows.institution(session, "000001", ("C001",))
+    batch = rows.batch(session, rows.folio(session))
+    session.commit()
+    lookup = registry_source.folio_accepted_lookup(session, preload_after=0)
+    assert not lookup("000001", "A-1")
+    rows.certificate(session, batch, folio_control="A-2")
+    session.commit()
+    assert not lookup("000001", "A-2")  # the snapshot of this run …
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError):  # … and the unique constraint the final transaction meets
+        rows.certificate(session, batch, folio_control="A-2")
+    session.rollback()
