@@ -237,9 +237,14 @@ def browser(demo_server: Demo, tmp_path: Path) -> Iterator[Browser]:
             print(f"  {name:32} {total:2} {blocking:2}  {summary}")
 
 
-def _broken_zip(demo: Demo, path: Path) -> Path:
+PACKAGE_OR_WARNING = {"XML_DEMASIADO_GRANDE", "SELLO_VARIANTE_32"}  # a fault at upload; a warning
+
+
+def _broken_zip(demo: Demo, path: Path, count: int) -> Path:
+    """``count`` certificates of the demo's errores/, each with its own finding (judged, rejected)."""
+    files = [f for f in sorted((demo.dir / "errores").glob("*.xml")) if f.stem not in PACKAGE_OR_WARNING]
     with zipfile.ZipFile(path, "w") as zf:
-        for f in sorted((demo.dir / "errores").glob("*.xml"))[:3]:
+        for f in files[:count]:
             zf.write(f, f.name)
     return path
 
@@ -288,14 +293,25 @@ def test_registrar_and_operator_journeys(demo_server: Demo, browser: Browser, tm
     assert status == 200 and body[:2] == b"PK"
 
     b.go("/portal/carga")
+    b.fill(folioPago="DEMO-0003")  # covers 10: a ZIP of 3 is a fault at upload and spends nothing
+    d.find_element(By.NAME, "archivo").send_keys(str(_broken_zip(demo_server, tmp_path / "tres.zip", 3)))
+    b.button("Cargar").click()
+    assert "CantidadNoCoincide" in b.find(".aviso.error").text
+    b.go("/portal/carga")
     b.fill(folioPago="DEMO-0003")
-    d.find_element(By.NAME, "archivo").send_keys(str(_broken_zip(demo_server, tmp_path / "roto.zip")))
+    d.find_element(By.NAME, "archivo").send_keys(str(_broken_zip(demo_server, tmp_path / "roto.zip", 10)))
     b.button("Cargar").click()
     b.find(".resultado")
     d.find_element(By.PARTIAL_LINK_TEXT, "Ver el estatus del lote").click()
     b.wait_text("Descargar")
     text = b.text()
-    assert "RECHAZADO" in text and "CON_ERRORES" in text and "CANTIDAD_NO_COINCIDE" in text, text
+    assert "RECHAZADO" in text and "CON_ERRORES" in text and "Estatus detalle" in text, text
+    first_code = next(
+        f.stem
+        for f in sorted((demo_server.dir / "errores").glob("*.xml"))
+        if f.stem not in PACKAGE_OR_WARNING
+    )
+    assert first_code in text, text
     b.screen("estatus-rechazado-detalle")
 
     b.go("/portal/carga")

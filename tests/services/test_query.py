@@ -198,7 +198,8 @@ def _digital(tag: str) -> str:
 
 def test_ordering_with_null_folio_control_is_total_and_stable(world: World) -> None:
     """fechaCarga, then folioControl with NULLs last (explicitly: SQLite puts them first by default,
-    PostgreSQL last), then folioDigital — not the insertion order."""
+    PostgreSQL last), then institution and row id (the insertion order): the same on every page and
+    in the export, on both databases."""
     from mec_ws.services.export import iter_certificados
 
     rows = [  # (fechaCarga, folioControl, folioDigital tag), inserted in this (shuffled) order
@@ -218,10 +219,10 @@ def test_ordering_with_null_folio_control_is_total_and_stable(world: World) -> N
         _digital("f"),
         _digital("9"),  # A-1
         _digital("1"),  # Z-1
+        _digital("d"),  # the four without folioControl at T, in the order they were stored
         _digital("a"),
-        _digital("b"),
         _digital("c"),
-        _digital("d"),
+        _digital("b"),
         _digital("0"),  # M-1
         _digital("e"),
     ]
