@@ -15,13 +15,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mec_ws.batches.attempts import attempts_of
+from mec_ws.batches.attempts import PENDING, attempts_of
 from mec_ws.errors import CargaEnProceso, FolioAceptado, FolioAgotado, LoteInexistente
 from mec_ws.services.dto import EstatusFolio, EstatusLote
 from models import MAX_ATTEMPTS, Batch, FolioPago
-
-PENDING = (EstatusLote.RECIBIDO, EstatusLote.EN_PROCESO)
-JUDGED = (EstatusLote.ACEPTADO, EstatusLote.RECHAZADO)
 
 
 @dataclass(frozen=True, slots=True)

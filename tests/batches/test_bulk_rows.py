@@ -58,7 +58,7 @@ def test_accepted_rows_across_chunks(world: World) -> None:
 
 
 def test_rejected_rows_across_chunks(world: World) -> None:
-    folio = world.folio(FILES + 1)  # one more than uploaded: CANTIDAD_NO_COINCIDE on the upload row
+    folio = world.folio(FILES)  # (a wrong count is now a fault at upload: no batch, no rows)
     files = {f"c{n}.xml": world.certificate(n) for n in range(FILES)}
     files["c3.xml"] = files["c3.xml"].replace(b'numeroControl="', b'numeroControl="9', 1)
     numero = world.app.carga_certificados(world.ipes, folio, "lote.zip", make_zip(files)).numero_lote
@@ -67,9 +67,8 @@ def test_rejected_rows_across_chunks(world: World) -> None:
     with world.sessions() as s:
         rows = _files(s, numero)
         assert s.scalars(select(Certificate).where(Certificate.batch_id == numero)).first() is None
-    assert [r.ordinal for r in rows] == list(range(FILES + 1))
-    assert rows[0].nombre == "lote.zip" and [e["codigo"] for e in rows[0].errores] == ["CANTIDAD_NO_COINCIDE"]
-    bad = [r.nombre for r in rows[1:] if r.estatus is EstatusArchivo.CON_ERRORES]
+    assert [r.ordinal for r in rows] == list(range(1, FILES + 1))
+    bad = [r.nombre for r in rows if r.estatus is EstatusArchivo.CON_ERRORES]
     assert bad == ["c3.xml"]
-    assert "SELLO_INVALIDO" in {e["codigo"] for e in rows[4].errores}
-    assert all(e.keys() == {"codigo", "mensaje", "ubicacion", "estatus"} for e in rows[4].errores)
+    assert "SELLO_INVALIDO" in {e["codigo"] for e in rows[3].errores}
+    assert all(e.keys() == {"codigo", "mensaje", "ubicacion", "estatus"} for e in rows[3].errores)
