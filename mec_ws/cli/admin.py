@@ -574,7 +574,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = add(
         "disable-user", "deshabilita un usuario (o lo habilita de nuevo con --habilitar)", cmd_disable_user
     )
-    p.add_argument("username", metavar="USERNAME", help="nombre de usuario")
+    p.add_argument("username", metavar="USUARIO", help="nombre de usuario")
     p.add_argument("--habilitar", action="store_true", help="lo habilita de nuevo")
 
     p = add("unlock-user", "desbloquea un usuario bloqueado por intentos fallidos", cmd_unlock_user)

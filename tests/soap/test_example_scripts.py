@@ -135,9 +135,12 @@ def test_descarga_and_cancel_by_folio_digital(
     done = example(server, "descarga_certificado.py", "--folio-digital", digital, "--salida", tmp_path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / f"{folio}.xml").read_bytes() == xml
-    old = example(server, "descarga_certificado.py", folio, "--formato", "PDF", "--salida", tmp_path)
+    (tmp_path / f"{folio}.xml").unlink()
+    old = example(
+        server, "descarga_certificado.py", folio, "--salida", tmp_path
+    )  # by folioControl, as before
     assert old.returncode == 0, old.stderr
-    assert (tmp_path / f"{folio}.pdf").read_bytes().startswith(b"%PDF")
+    assert (tmp_path / f"{folio}.xml").read_bytes() == xml
     for script, extra in (("descarga_certificado.py", []), ("solicita_cancelacion.py", ["--motivo", "C1"])):
         both = example(server, script, folio, "--folio-digital", digital, *extra)
         neither = example(server, script, *extra)
@@ -157,7 +160,8 @@ def test_valida_certificados_prints_findings_and_exits_by_result(
     folio = world.folio(1)
     done = example(server, "valida_certificados.py", good, "--folio", folio, "--todo")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "1 archivo(s), 0 con error" in done.stdout and "bien.xml: CORRECTO" in done.stdout
+    assert "1 archivo(s), 0 con error" in done.stdout
+    assert "bien.xml (folio de control UAV-2024-000100): CORRECTO" in done.stdout
     wrong = example(server, "valida_certificados.py", bad)
     assert wrong.returncode == 1, wrong.stdout + wrong.stderr
     assert "mal.xml: CON_ERRORES" in wrong.stdout and "XML_MAL_FORMADO" in wrong.stdout
