@@ -364,7 +364,9 @@ def test_a_database_that_went_away_is_server_interno(world: World, auth: dict) -
     """The real failure, not an injected one: the services' database is gone mid-flight."""
     client = client_of(world)
     with world.sessions() as s:
-        s.connection().exec_driver_sql("DROP TABLE users")
+        conn = s.connection()
+        cascade = " CASCADE" if conn.dialect.name == "postgresql" else ""  # other tables refer to it
+        conn.exec_driver_sql(f"DROP TABLE users{cascade}")
         s.commit()
     code, typed, fault = fault_of(
         client, lambda: client.service.consultaProgramasEstudios(autenticacion=auth)
