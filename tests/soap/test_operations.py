@@ -70,7 +70,8 @@ def test_consulta_estatus_carga_lists_batches_files_and_findings(
     world.drain()
     upload(client, auth, folio, world.certificate(1), "b.xml")
     r = client.service.consultaEstatusCarga(autenticacion=auth, folioPago=folio)
-    assert (r.folioPago, r.cantidadCertificados, r.intentosUsados, r.intentosRestantes) == (folio, 1, 2, 0)
+    # used: judged batches only; the pending second attempt is not used yet but holds the last one
+    assert (r.folioPago, r.cantidadCertificados, r.intentosUsados, r.intentosRestantes) == (folio, 1, 1, 0)
     assert r.estatusFolio == "EN_PROCESO"
     primero, segundo = r.lotes.lote
     assert (primero.intento, primero.estatus, primero.nombreArchivo) == (1, "RECHAZADO", "a.xml")
