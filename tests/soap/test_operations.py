@@ -236,14 +236,14 @@ def test_solicita_cancelacion_returns_the_pending_request(
     assert r.fechaSolicitud == world.clock.now
     assert r.fechaEfectiva == world.clock.now + timedelta(hours=world.settings.cancelacion_horas)
     assert r.mensaje
-    assert recorder.calls[-1] == ("solicita_cancelacion", ("FC-1", "C1", "Error en la CURP."))
+    assert recorder.calls[-1] == ("solicita_cancelacion", ("FC-1", "C1", "Error en la CURP.", None))
     listed = client.service.consultaCertificados(
         autenticacion=auth, filtro={"estatus": "CANCELACION_SOLICITADA"}, pagina=1, registrosPorPagina=10
     )
     assert [c.folioControl for c in listed.certificados.certificado] == ["FC-1"]
     # observaciones is optional: absent reaches the service as None
     client.service.solicitaCancelacion(autenticacion=auth, folioControl="FC-2", motivo="R5")
-    assert recorder.calls[-1] == ("solicita_cancelacion", ("FC-2", "R5", None))
+    assert recorder.calls[-1] == ("solicita_cancelacion", ("FC-2", "R5", None, None))
 
 
 def test_consulta_documentos_and_descarga_documento_agree(
