@@ -130,9 +130,9 @@ def test_folio_digital_after_folio_control_reaches_the_service(
 ) -> None:
     with world.sessions() as s:
         digital = s.scalar(select(Certificate.folio_digital).where(Certificate.folio_control == "FC-1"))
-    fields = f"<m:folioDigital>{digital}</m:folioDigital><m:formato>PDF</m:formato>"
+    fields = f"<m:folioDigital>{digital}</m:folioDigital><m:formato>XML</m:formato>"
     assert post(envelope("descargaCertificado", fields)).status_code == 200
-    assert recorder.calls[-1] == ("descarga_certificado", (None, dto.FormatoCertificado.PDF, digital))
+    assert recorder.calls[-1] == ("descarga_certificado", (None, dto.FormatoCertificado.XML, digital))
     # the sequence order is part of the contract: folioDigital before folioControl is a schema error
     swapped = f"<m:folioDigital>{digital}</m:folioDigital><m:folioControl>FC-1</m:folioControl>"
     code, *_ = soap_fault(post(envelope("descargaCertificado", swapped + "<m:formato>XML</m:formato>")))
@@ -347,7 +347,7 @@ def test_file_at_the_limit_passes_the_guard(post: Post, recorder: Recorder, worl
 
 def test_huge_base64_text_node_is_parsed(world: World) -> None:
     """Over libxml2's 10 MB text-node limit: needs the protocol's huge_tree parser."""
-    settings = dataclasses.replace(world.settings, max_upload_mb=12)
+    settings = dataclasses.replace(world.settings, max_upload_mb=12, max_xml_mb=12)
     recorder = Recorder(MecApp(settings, world.sessions, clock=world.clock))
     session = mount(make_wsgi_app(recorder, settings))
     content = stored_zip(11 * 1024 * 1024)
