@@ -216,6 +216,8 @@ def _cell(ref: str, value: Value) -> str:
         return f'<c r="{ref}" s="{_DATETIME}"><v>{serial!r}</v></c>'
     if isinstance(value, date):
         return f'<c r="{ref}" s="{_DATE}"><v>{(value - _EXCEL_EPOCH).days}</v></c>'
+    if value is None:  # an absent optional value (folioControl): an empty cell
+        return f'<c r="{ref}"/>'
     return _text_cell(ref, value)  # always text: a leading "=" is never a formula
 
 

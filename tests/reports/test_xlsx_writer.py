@@ -47,3 +47,10 @@ def test_no_rows_is_a_header_only_workbook() -> None:
     out = io.BytesIO()
     write_xlsx([], out)
     assert _read(out.getvalue()) == [EXPORT_COLUMNS]
+
+
+def test_an_absent_value_is_an_empty_cell() -> None:
+    """A certificate without folioControl exports an empty cell (the XLSX writer never crashes on it)."""
+    from mec_ws.reports.export import _cell
+
+    assert _cell("G2", None) == '<c r="G2"/>'
