@@ -33,7 +33,6 @@ from mec_ws.services.upload import folio_not_found
 from models import Batch, BatchFile, Certificate, FolioPago
 
 PROCESSED = (EstatusLote.ACEPTADO, EstatusLote.RECHAZADO, EstatusLote.FALLIDO)
-JUDGED = (EstatusLote.ACEPTADO, EstatusLote.RECHAZADO)
 
 
 def _visible(who: Principal, institution_id: str) -> bool:
