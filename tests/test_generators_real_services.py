@@ -247,7 +247,7 @@ def test_old_style_raw_request_without_folio_digital(world: World, accepted: Acc
 
 def test_verification_page_shows_the_certificate_without_folio(world: World, accepted: Accepted) -> None:
     session = requests.Session()
-    routes = {"/verificacion/": verification_app(world.sessions)}
+    routes = {"/verificacion/": verification_app(world.sessions, world.clock)}
     session.mount(BASE, wsgiadapter.WSGIAdapter(make_wsgi_app(world.app, world.app.settings, routes)))
     page = session.get(f"{BASE}/verificacion/{accepted.sin}")
     assert page.status_code == 200, page.text

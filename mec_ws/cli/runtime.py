@@ -240,7 +240,7 @@ def _gunicorn_app(settings: Settings, options: dict[str, Any]) -> Any:
 
             services = MecApp.from_settings(settings)
             routes = {
-                VERIFICATION_PREFIX: verification_app(services.sessions),
+                VERIFICATION_PREFIX: verification_app(services.sessions, services.clock),
                 HEALTH_PATH: health_app(services.sessions),
                 **portal_routes(services, settings),
             }

@@ -21,7 +21,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -250,7 +250,9 @@ NOT_FOUND_JSON = {
 }
 
 
-def _answer(sessions: sessionmaker[Session], path: str, as_json: bool) -> tuple[str, str]:
+def _answer(
+    sessions: sessionmaker[Session], path: str, as_json: bool, clock: Callable[[], datetime]
+) -> tuple[str, str]:
     """Status line and body for a GET of ``path``."""
     raw = path[len(PREFIX) :] if path.startswith(PREFIX) else ""
     folio = normalize_folio(raw)
@@ -258,7 +260,7 @@ def _answer(sessions: sessionmaker[Session], path: str, as_json: bool) -> tuple[
     if folio is not None:
         try:
             with sessions() as s:
-                settle_due(s, now=utcnow())  # a cancellation shows from its effective time
+                settle_due(s, now=clock())  # a cancellation shows from its effective time
                 found = lookup(db.read_only(s), folio)
         except SQLAlchemyError:
             log.exception("verificación: la base de datos no respondió")
@@ -270,8 +272,9 @@ def _answer(sessions: sessionmaker[Session], path: str, as_json: bool) -> tuple[
     return "200 OK", _json(found.as_json()) if as_json else render_found(found)
 
 
-def verification_app(sessions: sessionmaker[Session]) -> WsgiApp:
-    """The WSGI app for ``/verificacion/<folioDigital>`` (mount it at :data:`PREFIX`)."""
+def verification_app(sessions: sessionmaker[Session], clock: Callable[[], datetime] = utcnow) -> WsgiApp:
+    """The WSGI app for ``/verificacion/<folioDigital>`` (mount it at :data:`PREFIX`); ``clock`` says
+    when "now" is (a cancellation shows as CANCELADO from its effective time)."""
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -286,7 +289,7 @@ def verification_app(sessions: sessionmaker[Session]) -> WsgiApp:
             page = render_message("Formato no admitido", "El parámetro formato admite «html» o «json».")
             return _respond(environ, start_response, "400 Bad Request", page, "text/html")
         as_json = formato == "json"
-        status, body = _answer(sessions, str(environ.get("PATH_INFO") or ""), as_json)
+        status, body = _answer(sessions, str(environ.get("PATH_INFO") or ""), as_json, clock)
         media_type = "application/json" if as_json else "text/html"
         return _respond(environ, start_response, status, body, media_type)
 

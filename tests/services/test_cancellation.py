@@ -436,12 +436,11 @@ def test_export_sees_a_due_cancellation(world: World) -> None:
 
 def test_verification_page_sees_a_due_cancellation(world: World) -> None:
     from mec_ws.web.verification import verification_app
-    from models import utcnow
 
-    world.clock.now = utcnow() - timedelta(hours=49)
     digital = _cert(world, "A-1")
     _request(world, "A-1")
-    app = verification_app(world.sessions)
+    world.clock.advance(hours=48)
+    app = verification_app(world.sessions, world.clock)
     seen: list[str] = []
     body = b"".join(
         app(

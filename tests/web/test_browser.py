@@ -43,7 +43,7 @@ def chromium(url: str, profile: Path, *action: str) -> subprocess.CompletedProce
 
 @pytest.fixture
 def base(seeded: Seeded, serve: Serve) -> str:
-    return serve(verification_app(seeded.world.sessions)) + PREFIX
+    return serve(verification_app(seeded.world.sessions, seeded.world.clock)) + PREFIX
 
 
 @pytest.mark.parametrize(

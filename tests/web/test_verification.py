@@ -46,7 +46,7 @@ def fetch(url: str, *, method: str = "GET", data: bytes | None = None) -> Respon
 
 @pytest.fixture
 def base(seeded: Seeded, serve: Serve) -> Iterator[str]:
-    yield serve(verification_app(seeded.world.sessions)) + PREFIX.rstrip("/")
+    yield serve(verification_app(seeded.world.sessions, seeded.world.clock)) + PREFIX.rstrip("/")
 
 
 class _Outline(HTMLParser):
