@@ -29,6 +29,7 @@ from mec_ws.batches import zipread
 from mec_ws.config import Settings
 from mec_ws.errors import ArchivoInvalido, CantidadNoCoincide, PaqueteInvalido
 from mec_ws.findings import Finding
+from mec_ws.incoming import IncomingFile
 from models import BatchKind
 
 _KINDS = {"zip": BatchKind.ZIP, "xml": BatchKind.XML}
@@ -44,18 +45,20 @@ class Package:
     certificates: int
 
 
-def detect_kind(data: bytes) -> BatchKind | None:
+def detect_kind(data: bytes | IncomingFile) -> BatchKind | None:
     """ZIP or XML by content (:func:`mec_ws.batches.zipread.detect_kind`); ``None`` for neither."""
-    return _KINDS.get(zipread.detect_kind(data[: zipread.HEAD_BYTES]))
+    head = data.head(zipread.HEAD_BYTES) if isinstance(data, IncomingFile) else data[: zipread.HEAD_BYTES]
+    return _KINDS.get(zipread.detect_kind(head))
 
 
-def check_upload(data: bytes, settings: Settings) -> BatchKind:
+def check_upload(data: bytes | IncomingFile, settings: Settings) -> BatchKind:
     """The kind of upload; ``ArchivoInvalido`` when empty, too large or neither XML nor ZIP."""
-    if not data:
+    size = data.size if isinstance(data, IncomingFile) else len(data)
+    if not size:
         raise ArchivoInvalido("El archivo está vacío.")
-    if len(data) > settings.max_upload_bytes:
+    if size > settings.max_upload_bytes:
         raise ArchivoInvalido(
-            f"El archivo mide {len(data) / (1024 * 1024):.1f} MB y excede el máximo permitido de "
+            f"El archivo mide {size / (1024 * 1024):.1f} MB y excede el máximo permitido de "
             f"{settings.max_upload_mb} MB por carga."
         )
     kind = detect_kind(data)
@@ -87,15 +90,21 @@ def _package_fault(nombre: str, findings: tuple[Finding, ...]) -> PaqueteInvalid
 
 
 def scan_package(
-    source: Path | bytes, settings: Settings, nombre: str, *, max_certificates: int | None = None
+    source: Path | bytes | IncomingFile,
+    settings: Settings,
+    nombre: str,
+    *,
+    max_certificates: int | None = None,
 ) -> zipread.UploadScan:
     """Scan and read the whole package once; :class:`PaqueteInvalido` on any package finding.
 
-    ``source`` is the stored file or the bytes already in memory (never copied).  With
+    ``source`` is a file (stored or spooled) or the bytes already in memory (never copied).  With
     ``max_certificates``, a package holding more is ``ArchivoInvalido`` saying the limit, before
     any entry is inflated.  The returned scan has ``candidate_count`` certificate files, each
     readable again with ``entries()``.
     """
+    if isinstance(source, IncomingFile):
+        source = source.source
     scan = zipread.iter_upload(source, zipread.UploadLimits.from_settings(settings), name=nombre)
     if scan.findings:
         raise _package_fault(nombre, scan.findings)
@@ -110,8 +119,8 @@ def scan_package(
     return scan
 
 
-def check_package(data: bytes, settings: Settings, nombre: str) -> Package:
-    """Steps 1 and 2 of the module docstring for an upload held in memory."""
+def check_package(data: bytes | IncomingFile, settings: Settings, nombre: str) -> Package:
+    """Steps 1 and 2 of the module docstring for an upload in memory or spooled to a file."""
     kind = check_upload(data, settings)
     scan = scan_package(data, settings, nombre)
     return Package(kind=kind, certificates=scan.candidate_count)

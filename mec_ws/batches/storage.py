@@ -14,12 +14,15 @@ A process killed while writing leaves its temporary ``.tmp-*.part`` file behind;
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from mec_ws.incoming import IncomingFile
 
 UPLOADS_DIR = "lotes"
 ORPHAN_AGE = 6 * 3600
@@ -62,18 +65,32 @@ class BatchStorage:
             raise ValueError(f"ruta fuera del directorio de datos: {relative_path!r}")
         return full
 
-    def store(self, data: bytes) -> StoredUpload:
-        """Write ``data`` durably (see the module docstring) and return where it is."""
-        digest = sha256_hex(data)
+    def store(self, content: bytes | IncomingFile) -> StoredUpload:
+        """Write ``content`` durably (see the module docstring) and return where it is.
+
+        A spooled :class:`~mec_ws.incoming.IncomingFile` is ``fsync``'d and *moved* into place
+        (a rename on the same file system; a copy, block by block, otherwise): its spool path is
+        gone afterwards unless the same bytes were already stored.
+        """
+        incoming = IncomingFile.of(content)
+        digest, size = incoming.sha256, incoming.size
         relative = self.relative_path_for(digest)
         target = self.path(relative)
-        if target.is_file() and target.stat().st_size == len(data) and self._digest_of(target) == digest:
-            return StoredUpload(relative, digest, len(data))
+        if target.is_file() and target.stat().st_size == size and self._digest_of(target) == digest:
+            return StoredUpload(relative, digest, size)
         target.parent.mkdir(parents=True, exist_ok=True)
+        if incoming.path is not None and self._move_into_place(incoming.path, target):
+            return StoredUpload(relative, digest, size)
         fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=target.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+                if incoming.data is not None:
+                    fh.write(incoming.data)
+                else:
+                    assert incoming.path is not None
+                    with incoming.path.open("rb") as src:
+                        for block in iter(lambda: src.read(1024 * 1024), b""):
+                            fh.write(block)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp_name, target)
@@ -82,7 +99,21 @@ class BatchStorage:
                 os.unlink(tmp_name)
             raise
         _fsync_dir(target.parent)
-        return StoredUpload(relative, digest, len(data))
+        return StoredUpload(relative, digest, size)
+
+    @staticmethod
+    def _move_into_place(spooled: Path, target: Path) -> bool:
+        """``fsync`` and rename a spool file to ``target``; ``False`` across file systems."""
+        with spooled.open("rb+") as fh:
+            os.fsync(fh.fileno())
+        try:
+            os.replace(spooled, target)
+        except OSError as exc:
+            if exc.errno == errno.EXDEV:
+                return False
+            raise
+        _fsync_dir(target.parent)
+        return True
 
     def remove_orphans(self, older_than: float = ORPHAN_AGE) -> int:
         """Delete the temporary files of interrupted writes older than ``older_than`` seconds;
@@ -92,7 +123,7 @@ class BatchStorage:
             return 0
         cutoff = time.time() - older_than
         removed = 0
-        for part in root.glob("*/.tmp-*.part"):
+        for part in root.glob("*/.tmp-*.part"):  # entrantes/ (spool files) included
             with contextlib.suppress(FileNotFoundError):
                 if part.is_file() and part.stat().st_mtime < cutoff:
                     part.unlink()

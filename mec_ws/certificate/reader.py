@@ -32,13 +32,17 @@ def hardened_parser() -> etree.XMLParser:
     )
 
 
+def too_large(size: int, max_bytes: int) -> XmlReadError:
+    """The error of an XML of ``size`` bytes over ``max_bytes`` (known before reading it)."""
+    return XmlReadError(
+        "XML_DEMASIADO_GRANDE", f"El XML mide {size:,} bytes; el máximo permitido es {max_bytes:,} bytes."
+    )
+
+
 def read_xml(data: bytes, *, max_bytes: int = 5 * 1024 * 1024) -> etree._ElementTree:
     """Parse untrusted bytes into a tree, or raise :class:`XmlReadError` with a finding code."""
     if len(data) > max_bytes:
-        raise XmlReadError(
-            "XML_DEMASIADO_GRANDE",
-            f"El XML mide {len(data):,} bytes; el máximo permitido es {max_bytes:,} bytes.",
-        )
+        raise too_large(len(data), max_bytes)
     if not data.strip():
         raise XmlReadError("XML_MAL_FORMADO", "El archivo está vacío.")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):

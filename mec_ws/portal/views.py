@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from mec_ws.catalogs import load as load_catalog
 from mec_ws.errors import MecError, SolicitudInvalida
+from mec_ws.incoming import IncomingFile, discard, spool_stream
 from mec_ws.portal.app import fault, ipes_required, login_required, not_found, services, who
 from mec_ws.services import registration, registry_admin, web_queries
 from mec_ws.services.dto import (
@@ -107,6 +108,12 @@ def inicio() -> Any:
     return render_template("inicio.html")
 
 
+def _spooled(upload: Any) -> IncomingFile:
+    """The browser's file (already bounded by ``MAX_CONTENT_LENGTH``) copied block by block into a
+    spool file, so that the services never hold it whole (:mod:`mec_ws.incoming`)."""
+    return spool_stream(upload.stream, services().settings.data_dir)
+
+
 # --- Carga de Certificados --------------------------------------------------------------------
 
 
@@ -123,7 +130,11 @@ def carga() -> Any:
                 raise SolicitudInvalida("Escriba el folio de pago.")
             if upload is None or not upload.filename:
                 raise SolicitudInvalida("Seleccione el archivo a cargar (un XML o un ZIP).")
-            result = services().carga_certificados(who(), folio, upload.filename, upload.read())
+            incoming = _spooled(upload)
+            try:
+                result = services().carga_certificados(who(), folio, upload.filename, incoming)
+            finally:
+                discard(incoming.path)
         except MecError as exc:
             error = fault(exc)
         finally:
@@ -268,7 +279,11 @@ def programas() -> Any:
         try:
             if upload is None or not upload.filename:
                 raise SolicitudInvalida("Seleccione el archivo del programa de estudios (XML o XLSX).")
-            result = services().carga_programa_estudios(who(), upload.filename, upload.read())
+            incoming = _spooled(upload)
+            try:
+                result = services().carga_programa_estudios(who(), upload.filename, incoming)
+            finally:
+                discard(incoming.path)
         except MecError as exc:
             error = fault(exc)
         finally:

@@ -116,13 +116,21 @@ class _Rejected(Exception):
         self.finding = Finding(code, message, location)
 
 
+def _too_large(size: int, max_bytes: int) -> _Rejected:
+    return _Rejected(
+        "PROGRAMA_XLSX_DEMASIADO_GRANDE", f"El archivo XLSX mide {_mb(size)}; el máximo es {_mb(max_bytes)}."
+    )
+
+
+def too_large_xlsx(size: int, max_bytes: int) -> ProgramReadResult:
+    """The result for an XLSX of ``size`` bytes over ``max_bytes`` (known before reading it)."""
+    return ProgramReadResult(None, (_too_large(size, max_bytes).finding,))
+
+
 def _check_container(data: bytes, max_bytes: int) -> None:
     """Everything openpyxl must not see: wrong container, bombs, DTDs."""
     if len(data) > max_bytes:
-        raise _Rejected(
-            "PROGRAMA_XLSX_DEMASIADO_GRANDE",
-            f"El archivo XLSX mide {_mb(len(data))}; el máximo es {_mb(max_bytes)}.",
-        )
+        raise _too_large(len(data), max_bytes)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()

@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 from lxml import etree
 
-from mec_ws.certificate.reader import hardened_parser, read_xml
+from mec_ws.certificate.reader import hardened_parser, read_xml, too_large
 from mec_ws.errors import XmlReadError
 from mec_ws.findings import Finding
 from mec_ws.programs._rules import ProgramReadResult, RawField, RawProgram, RawRecord, check_program
@@ -89,6 +89,12 @@ def _raw_program(carrera: etree._Element) -> RawProgram:
         campuses_location=CARRERA_PATH,
         subjects_location=CARRERA_PATH,
     )
+
+
+def too_large_xml(size: int, max_bytes: int) -> ProgramReadResult:
+    """The result for a program XML of ``size`` bytes over ``max_bytes`` (known before reading it)."""
+    exc = too_large(size, max_bytes)
+    return ProgramReadResult(None, (Finding(exc.finding_code, exc.mensaje, ROOT),))
 
 
 def read_program_xml(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from mec_ws import db
 from mec_ws.batches.storage import BatchStorage
 from mec_ws.config import Settings
+from mec_ws.incoming import IncomingFile
 from mec_ws.services import (
     auth,
     cancellation,
@@ -91,7 +92,7 @@ class MecApp:
             return auth.authenticate(s, usuario, password, now=self.clock())
 
     def carga_certificados(
-        self, who: Principal, folio_pago: str, nombre_archivo: str, contenido: bytes
+        self, who: Principal, folio_pago: str, nombre_archivo: str, contenido: bytes | IncomingFile
     ) -> CargaResult:
         with self._session() as s:
             return upload.receive_upload(
@@ -106,7 +107,7 @@ class MecApp:
             )
 
     def valida_certificados(
-        self, who: Principal, nombre_archivo: str, contenido: bytes, folio_pago: str | None
+        self, who: Principal, nombre_archivo: str, contenido: bytes | IncomingFile, folio_pago: str | None
     ) -> ResultadoValidacion:
         with self._session() as s:
             return dryrun.valida_certificados(
@@ -140,7 +141,7 @@ class MecApp:
             )
 
     def carga_programa_estudios(
-        self, who: Principal, nombre_archivo: str, contenido: bytes
+        self, who: Principal, nombre_archivo: str, contenido: bytes | IncomingFile
     ) -> ResultadoPrograma:
         with self._session() as s:
             return programs.carga_programa_estudios(s, who, nombre_archivo, contenido, settings=self.settings)

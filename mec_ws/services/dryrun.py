@@ -26,6 +26,7 @@ from mec_ws.batches.intake import check_count, check_upload, scan_package
 from mec_ws.config import Settings
 from mec_ws.errors import SolicitudInvalida
 from mec_ws.findings import Finding
+from mec_ws.incoming import IncomingFile
 from mec_ws.services.dto import (
     ArchivoDetalle,
     Error,
@@ -59,7 +60,7 @@ def valida_certificados(
     session: Session,
     who: Principal,
     nombre_archivo: str,
-    contenido: bytes,
+    contenido: bytes | IncomingFile,
     folio_pago: str | None,
     *,
     settings: Settings,

@@ -16,8 +16,11 @@ from sqlalchemy.orm import Session, selectinload
 from mec_ws.config import Settings
 from mec_ws.errors import SolicitudInvalida
 from mec_ws.findings import Finding, Status
+from mec_ws.incoming import IncomingFile
 from mec_ws.programs import is_zip, read_program_xlsx, read_program_xml
 from mec_ws.programs.xlsx_reader import CLAVE_PLAN_LOCATION as XLSX_CLAVE_PLAN_LOCATION
+from mec_ws.programs.xlsx_reader import too_large_xlsx
+from mec_ws.programs.xml_reader import too_large_xml
 from mec_ws.services.dto import Error, EstatusPrograma, Principal, ProgramaResumen, ResultadoPrograma
 from mec_ws.services.registry_source import institution_from_row, program_in_use, save_program
 from models import Institution, ProgramSubjectRow, StudyProgramRow
@@ -37,7 +40,12 @@ def _rejected(findings: list[Finding]) -> ResultadoPrograma:
 
 
 def carga_programa_estudios(
-    session: Session, who: Principal, nombre_archivo: str, contenido: bytes, *, settings: Settings
+    session: Session,
+    who: Principal,
+    nombre_archivo: str,
+    contenido: bytes | IncomingFile,
+    *,
+    settings: Settings,
 ) -> ResultadoPrograma:
     if who.institution_id is None:
         raise SolicitudInvalida(
@@ -49,9 +57,15 @@ def carga_programa_estudios(
             .where(Institution.id == who.institution_id)
             .options(selectinload(Institution.campuses))
         ).one()
-        xlsx = is_zip(contenido)  # decided by content: an XLSX is a ZIP, an XML is not
-        reader = read_program_xlsx if xlsx else read_program_xml
-        read = reader(contenido, institution=institution_from_row(inst_row), max_bytes=settings.max_xml_bytes)
+        incoming = IncomingFile.of(contenido)
+        xlsx = is_zip(incoming.head(4))  # decided by content: an XLSX is a ZIP, an XML is not
+        if incoming.size > settings.max_xml_bytes:  # a spooled file too big is never read in
+            read = (too_large_xlsx if xlsx else too_large_xml)(incoming.size, settings.max_xml_bytes)
+        else:
+            reader = read_program_xlsx if xlsx else read_program_xml
+            read = reader(
+                incoming.read(), institution=institution_from_row(inst_row), max_bytes=settings.max_xml_bytes
+            )
         findings = list(read.findings)
         program = read.program
         if program is None or any(f.status is Status.ERROR for f in findings):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from mec_ws.incoming import IncomingFile
 from mec_ws.services.dto import (
     Archivo,
     CargaResult,
@@ -31,11 +32,11 @@ class MecServices(Protocol):
     def authenticate(self, usuario: str, password: str) -> Principal: ...
 
     def carga_certificados(
-        self, who: Principal, folio_pago: str, nombre_archivo: str, contenido: bytes
+        self, who: Principal, folio_pago: str, nombre_archivo: str, contenido: bytes | IncomingFile
     ) -> CargaResult: ...
 
     def valida_certificados(
-        self, who: Principal, nombre_archivo: str, contenido: bytes, folio_pago: str | None
+        self, who: Principal, nombre_archivo: str, contenido: bytes | IncomingFile, folio_pago: str | None
     ) -> ResultadoValidacion: ...
 
     def consulta_estatus_carga(self, who: Principal, folio_pago: str) -> EstatusCarga: ...
@@ -57,7 +58,7 @@ class MecServices(Protocol):
         ...
 
     def carga_programa_estudios(
-        self, who: Principal, nombre_archivo: str, contenido: bytes
+        self, who: Principal, nombre_archivo: str, contenido: bytes | IncomingFile
     ) -> ResultadoPrograma: ...
 
     def consulta_programas_estudios(self, who: Principal) -> list[ProgramaResumen]: ...

@@ -3,14 +3,15 @@
 First the package, with no folio and no lock (:mod:`mec_ws.batches.intake`): empty, too large,
 neither XML nor ZIP, and every package fault (empty ZIP, folder, nested archive, encrypted or
 unreadable entry, too many entries, duplicate names, an entry over ``MEC_MAX_XML_MB``...) is
-``ArchivoInvalido`` naming the entry and why.  The package is read from the bytes already in
-memory, entry by entry, never copied.  Then, still without any lock, the folio must exist and
-belong to the caller's institution (else ``FolioInexistente``) and the file is written and
-``fsync``'d (content-addressed, so a file written for an upload that is then refused is harmless
-and reused by a retry): the slow fsync of up to 100 MB holds no row lock and, on SQLite, not the
-database's write lock.  Then the checks, in order, inside one short transaction that holds the
-folio row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite transactions start with ``BEGIN
-IMMEDIATE``, see :mod:`mec_ws.db`):
+``ArchivoInvalido`` naming the entry and why. The package is read entry by entry from the bytes
+already in memory or from the file the upload was spooled to (:mod:`mec_ws.incoming`), never
+copied; a spooled file is then moved into the storage, not rewritten. Then, still without any lock,
+the folio must exist and belong to the caller's institution (else ``FolioInexistente``) and the
+file is written and ``fsync``'d (content-addressed, so a file written for an upload that is then
+refused is harmless and reused by a retry): the slow fsync of up to 100 MB holds no row lock and,
+on SQLite, not the database's write lock. Then the checks, in order, inside one short transaction
+that holds the folio row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite transactions start with
+``BEGIN IMMEDIATE``, see :mod:`mec_ws.db`):
 
 1. the folio exists and belongs to the caller's institution (else ``FolioInexistente``);
 2. the very same bytes already form a batch of this folio, whatever its status (accepted, rejected,
@@ -37,9 +38,10 @@ from sqlalchemy.orm import Session
 
 from mec_ws import db
 from mec_ws.batches.intake import check_count, check_package
-from mec_ws.batches.storage import BatchStorage, sha256_hex
+from mec_ws.batches.storage import BatchStorage
 from mec_ws.config import Settings
 from mec_ws.errors import CargaEnProceso, FolioAceptado, FolioAgotado, FolioInexistente, SolicitudInvalida
+from mec_ws.incoming import IncomingFile
 from mec_ws.services.attempts import PENDING, Attempts, attempts_of
 from mec_ws.services.dto import CargaResult, EstatusFolio, EstatusLote, Principal
 from mec_ws.services.failed import requeue
@@ -126,7 +128,7 @@ def receive_upload(
     who: Principal,
     folio_pago: str,
     nombre_archivo: str,
-    contenido: bytes,
+    contenido: bytes | IncomingFile,
     *,
     settings: Settings,
     storage: BatchStorage,
@@ -138,10 +140,11 @@ def receive_upload(
         )
     nombre = (nombre_archivo or "").strip()[:MAX_NAME] or "carga"
     folio_pago = (folio_pago or "").strip()
-    package = check_package(contenido, settings, nombre)  # ArchivoInvalido; nothing spent
-    digest = sha256_hex(contenido)
+    incoming = IncomingFile.of(contenido)
+    package = check_package(incoming, settings, nombre)  # ArchivoInvalido; nothing spent
+    digest = incoming.sha256
     _check_visible(session, folio_pago, who)  # FolioInexistente before anything is written
-    stored = storage.store(contenido)  # durable before the batch row exists; no lock held
+    stored = storage.store(incoming)  # durable before the batch row exists; no lock held
     try:
         folio = lock_folio(session, folio_pago, who)
         previous = _same_upload(session, folio, digest)

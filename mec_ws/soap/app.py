@@ -180,7 +180,7 @@ class SoapEndpoint:
         self.wsdl = wsdl
         self.tns = settings.namespace
         self.guard = RequestGuard(
-            self._call_spyne, self.tns, settings.max_upload_mb, settings.max_upload_bytes
+            self._call_spyne, self.tns, settings.max_upload_mb, settings.max_upload_bytes, settings.data_dir
         )
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

@@ -26,6 +26,11 @@ the fault (Python's ``urllib`` does).  So the rest of the body is read and disca
 :data:`DRAIN_MAX_BYTES` (256 MB) and :data:`DRAIN_MAX_SECONDS` (60 s); past either bound the
 connection is simply closed — and the fault goes out with ``Connection: close``.
 
+**Large bodies stream.**  A body over :data:`~mec_ws.soap.stream.SPOOL_THRESHOLD` is not held:
+it is decoded and checked as it arrives, the upload of ``cargaCertificados``,
+``validaCertificados`` and ``cargaProgramaEstudios`` decoded into a spool file (see
+:mod:`mec_ws.soap.stream`); a refusal midway drains the rest like an over-limit body.
+
 **Slow bodies are cut.**  Reading the body has a deadline that grows with what arrived
 (:func:`body_deadline`: 60 s plus one second per 256 KB received) and, on gunicorn, the socket gets a
 :data:`IDLE_SECONDS` timeout for each read, so a client trickling or stalling its body frees its
@@ -41,12 +46,14 @@ import logging
 import re
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
 from mec_ws.soap import faults
+from mec_ws.soap.stream import INCOMING_KEY, SPOOL_THRESHOLD, Refused, StreamingBody
 
 logger = logging.getLogger(__name__)
 
@@ -134,21 +141,28 @@ def header_charset(content_type: str | None) -> str | None:
     return None
 
 
-def decode_body(body: bytes, charset: str | None) -> str:
-    """The body as text, decoded as spyne (with ``charset``) or lxml (without) would.
-
-    Raises :class:`ValueError` with a Spanish message when it cannot be decoded.
-    """
+def body_encoding(head: bytes, charset: str | None) -> tuple[str, str]:
+    """The encoding spyne (with ``charset``) or lxml (without, from the first bytes ``head``) would
+    decode the body with, and where it comes from in Spanish; :class:`ValueError` when unknown."""
     if charset:
         encoding = charset
         origin = f"el juego de caracteres «{charset}» de Content-Type"
     else:
-        encoding, origin = _sniff(body)
+        encoding, origin = _sniff(head)
     try:
         if not codecs.lookup(encoding)._is_text_encoding:
             raise LookupError(encoding)
     except LookupError:
         raise ValueError(f"La solicitud declara {origin}, que no se reconoce: use charset=utf-8.") from None
+    return encoding, origin
+
+
+def decode_body(body: bytes, charset: str | None) -> str:
+    """The body as text, decoded as spyne (with ``charset``) or lxml (without) would.
+
+    Raises :class:`ValueError` with a Spanish message when it cannot be decoded.
+    """
+    encoding, origin = body_encoding(body, charset)
     try:
         text = body.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -207,11 +221,21 @@ def _utf8_content_type(content_type: str | None) -> str:
 class RequestGuard:
     """WSGI middleware for the POSTs to the SOAP endpoint."""
 
-    def __init__(self, inner: WsgiApp, tns: str, max_upload_mb: int, max_upload_bytes: int) -> None:
+    def __init__(
+        self,
+        inner: WsgiApp,
+        tns: str,
+        max_upload_mb: int,
+        max_upload_bytes: int,
+        data_dir: Path | None = None,
+    ) -> None:
         self.inner = inner
         self.tns = tns
         self.max_upload_mb = max_upload_mb
         self.limit = max_request_bytes(max_upload_bytes)
+        self.data_dir = data_dir
+        self.spool_threshold = SPOOL_THRESHOLD
+        """Bodies over this many bytes stream (only with a ``data_dir`` to spool into)."""
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         declared = _content_length(environ)
@@ -219,43 +243,106 @@ class RequestGuard:
         _set_idle_timeout(environ)
         if declared is not None and declared > self.limit:
             return self._too_large(start_response, stream, declared, already=0)
+        body_reader = _BodyReader(stream, declared, self.limit + 1)
         try:
-            body = _read_bounded(stream, declared, self.limit + 1)
+            body = body_reader.read(self.spool_threshold + 1 if self.data_dir is not None else self.limit + 1)
         except (BodyTooSlow, OSError):
-            logger.info("Solicitud SOAP cortada: el cuerpo no llegó a tiempo")
-            return send_fault(
-                start_response,
-                faults.solicitud_invalida(
-                    self.tns, "El cuerpo de la solicitud no llegó a tiempo; vuelva a enviarla."
-                ),
-                extra_headers=[("Connection", "close")],
-            )
+            return self._too_slow(start_response)
         if len(body) > self.limit:
             return self._too_large(start_response, stream, declared, already=len(body))
         content_type = environ.get("CONTENT_TYPE")
         media = str(content_type or "").split(";", 1)[0].strip().lower()
-        text: str | None = None
         if media.startswith("multipart/"):  # SwA/MTOM: spyne would split parts the guard never saw
-            reason = (
+            return self._refuse(
+                start_response,
                 "La solicitud trae adjuntos (multipart: SwA/MTOM), que el servicio no admite: envíe el "
-                "archivo en base64 dentro del sobre SOAP (text/xml)."
+                "archivo en base64 dentro del sobre SOAP (text/xml).",
+                body_reader if not body_reader.done else None,
             )
-        else:
-            try:
-                text = decode_body(body, header_charset(content_type))
-                reason = refusal_of_text(text)
-            except ValueError as exc:
-                reason = str(exc)
+        if not body_reader.done:
+            return self._streamed(environ, start_response, body_reader, body)
+        text: str | None = None
+        try:
+            text = decode_body(body, header_charset(content_type))
+            reason = refusal_of_text(text)
+        except ValueError as exc:
+            reason = str(exc)
         if reason is not None:
-            logger.info("Solicitud SOAP rechazada por el filtro: %s", reason)
-            return send_fault(start_response, faults.solicitud_invalida(self.tns, reason))
+            return self._refuse(start_response, reason, None)
         assert text is not None
-        body = normalized(text)
+        return self.inner(self._inner_environ(environ, normalized(text)), start_response)
+
+    def _streamed(
+        self,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+        body_reader: _BodyReader,
+        head: bytes,
+    ) -> Iterable[bytes]:
+        """A body over :data:`~mec_ws.soap.stream.SPOOL_THRESHOLD`: see :mod:`mec_ws.soap.stream`."""
+        assert self.data_dir is not None
+        try:
+            encoding, origin = body_encoding(head, header_charset(environ.get("CONTENT_TYPE")))
+        except ValueError as exc:
+            return self._refuse(start_response, str(exc), body_reader)
+        body = StreamingBody(encoding, origin, self.data_dir)
+        try:
+            body.feed(head)
+            for block in body_reader.blocks():
+                if body_reader.received > self.limit:
+                    body.discard()
+                    return self._too_large(
+                        start_response, body_reader.stream, body_reader.declared, already=body_reader.received
+                    )
+                body.feed(block)
+            envelope, incoming = body.finish()
+        except Refused as exc:
+            body.discard()
+            return self._refuse(start_response, str(exc), body_reader)
+        except (BodyTooSlow, OSError):
+            body.discard()
+            return self._too_slow(start_response)
+        except BaseException:
+            body.discard()
+            raise
+        inner_environ = self._inner_environ(environ, envelope)
+        if incoming is not None:
+            inner_environ[INCOMING_KEY] = incoming
+        try:
+            answer = self.inner(inner_environ, start_response)
+        except BaseException:
+            body.discard()
+            raise
+        return _Closing(answer, body.discard)
+
+    def _inner_environ(self, environ: dict[str, Any], body: bytes) -> dict[str, Any]:
         inner_environ = dict(environ)
-        inner_environ["CONTENT_TYPE"] = _utf8_content_type(content_type)
+        inner_environ["CONTENT_TYPE"] = _utf8_content_type(environ.get("CONTENT_TYPE"))
         inner_environ["wsgi.input"] = io.BytesIO(body)
         inner_environ["CONTENT_LENGTH"] = str(len(body))
-        return self.inner(inner_environ, start_response)
+        return inner_environ
+
+    def _refuse(
+        self, start_response: Callable[..., Any], reason: str, unread: _BodyReader | None
+    ) -> list[bytes]:
+        """``Client.SolicitudInvalida``; with ``unread``, the rest of the body is drained first and
+        the connection closed (the client reads the fault, not a reset)."""
+        logger.info("Solicitud SOAP rechazada por el filtro: %s", reason)
+        fault = faults.solicitud_invalida(self.tns, reason)
+        if unread is None:
+            return send_fault(start_response, fault)
+        _drain(unread.stream, unread.declared, unread.received)
+        return send_fault(start_response, fault, extra_headers=[("Connection", "close")])
+
+    def _too_slow(self, start_response: Callable[..., Any]) -> list[bytes]:
+        logger.info("Solicitud SOAP cortada: el cuerpo no llegó a tiempo")
+        return send_fault(
+            start_response,
+            faults.solicitud_invalida(
+                self.tns, "El cuerpo de la solicitud no llegó a tiempo; vuelva a enviarla."
+            ),
+            extra_headers=[("Connection", "close")],
+        )
 
     def _too_large(
         self, start_response: Callable[..., Any], stream: Any, declared: int | None, *, already: int
@@ -273,6 +360,71 @@ class RequestGuard:
             faults.archivo_invalido(self.tns, mensaje),
             extra_headers=[("Connection", "close")],
         )
+
+
+class _Closing:
+    """A WSGI answer that runs ``cleanup`` when the server closes it (or when it is exhausted)."""
+
+    def __init__(self, answer: Iterable[bytes], cleanup: Callable[[], None]) -> None:
+        self.answer = answer
+        self.cleanup = cleanup
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self.answer
+        finally:
+            self.cleanup()
+
+    def close(self) -> None:
+        try:
+            close = getattr(self.answer, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self.cleanup()
+
+
+class _BodyReader:
+    """Reads the body in blocks, at most ``cap`` bytes (the declared length when there is one),
+    within :func:`body_deadline` (:class:`BodyTooSlow` past it)."""
+
+    def __init__(self, stream: Any, declared: int | None, cap: int) -> None:
+        self.stream = stream
+        self.declared = declared
+        self.wanted = 0 if stream is None else cap if declared is None else min(declared, cap)
+        self.received = 0
+        self._eof = False
+        self._started = time.monotonic()
+
+    @property
+    def done(self) -> bool:
+        return self._eof or self.received >= self.wanted
+
+    def _block(self, most: int) -> bytes:
+        if time.monotonic() - self._started > body_deadline(self.received):
+            raise BodyTooSlow
+        chunk: bytes = self.stream.read(min(_READ_BLOCK, most, self.wanted - self.received))
+        if not chunk:
+            self._eof = True
+        self.received += len(chunk)
+        return chunk
+
+    def read(self, most: int) -> bytes:
+        """Up to ``most`` bytes (fewer only at the end of the body)."""
+        chunks: list[bytes] = []
+        got = 0
+        while got < most and not self.done:
+            chunk = self._block(most - got)
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
+
+    def blocks(self) -> Iterator[bytes]:
+        """The rest of the body, block by block."""
+        while not self.done:
+            chunk = self._block(_READ_BLOCK)
+            if chunk:
+                yield chunk
 
 
 def _set_idle_timeout(environ: dict[str, Any]) -> None:
@@ -311,22 +463,3 @@ def _content_length(environ: dict[str, Any]) -> int | None:
     except ValueError:
         return None
     return value if value >= 0 else None
-
-
-def _read_bounded(stream: Any, declared: int | None, cap: int) -> bytes:
-    """At most ``cap`` bytes of the body (the declared length when there is one)."""
-    if stream is None:
-        return b""
-    wanted = cap if declared is None else min(declared, cap)
-    chunks: list[bytes] = []
-    read = 0
-    started = time.monotonic()
-    while read < wanted:
-        if time.monotonic() - started > body_deadline(read):
-            raise BodyTooSlow
-        chunk = stream.read(min(_READ_BLOCK, wanted - read))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        read += len(chunk)
-    return b"".join(chunks)

@@ -21,9 +21,11 @@ from spyne import ComplexModel, ServiceBase, rpc
 from spyne.model.fault import Fault
 
 from mec_ws.errors import MecError
+from mec_ws.incoming import IncomingFile
 from mec_ws.services import dto
 from mec_ws.services.protocol import MecServices
 from mec_ws.soap import faults
+from mec_ws.soap.stream import INCOMING_KEY
 from mec_ws.soap.types import Field, WireTypes
 
 logger = logging.getLogger(__name__)
@@ -92,6 +94,13 @@ def text(value: str | None) -> str:
 def binary(value: Iterable[bytes] | None) -> bytes:
     """spyne hands ``xs:base64Binary`` over as chunks, and an empty element as ``None``."""
     return b"".join(value) if value else b""
+
+
+def upload(ctx: Any, value: Iterable[bytes] | None) -> bytes | IncomingFile:
+    """The ``archivoBase64`` of an upload operation: the file the guard spooled while a large
+    request arrived (:mod:`mec_ws.soap.stream`), else the bytes spyne decoded."""
+    spooled = ctx.transport.req_env.get(INCOMING_KEY)
+    return spooled if isinstance(spooled, IncomingFile) else binary(value)
 
 
 def payload(content: bytes) -> list[bytes]:
@@ -202,7 +211,7 @@ def build_service(t: WireTypes, error_mec: type[ComplexModel]) -> type[ServiceBa
             """Carga certificados (un XML o un ZIP de XML) contra un folio de pago."""
             who = login(ctx, autenticacion)
             r = services_of(ctx).carga_certificados(
-                who, text(folioPago), text(nombreArchivo), binary(archivoBase64)
+                who, text(folioPago), text(nombreArchivo), upload(ctx, archivoBase64)
             )
             return t.cargaCertificadosResponse(
                 numeroLote=r.numero_lote,
@@ -219,7 +228,7 @@ def build_service(t: WireTypes, error_mec: type[ComplexModel]) -> type[ServiceBa
             r = services_of(ctx).valida_certificados(
                 login(ctx, autenticacion),
                 text(nombreArchivo),
-                binary(archivoBase64),
+                upload(ctx, archivoBase64),
                 optional_text(folioPago),
             )
             return t.validaCertificadosResponse(
@@ -310,7 +319,7 @@ def build_service(t: WireTypes, error_mec: type[ComplexModel]) -> type[ServiceBa
         def cargaProgramaEstudios(ctx, autenticacion, nombreArchivo, archivoBase64):
             """Carga y valida de inmediato un programa de estudios, en XML o en XLSX."""
             r = services_of(ctx).carga_programa_estudios(
-                login(ctx, autenticacion), text(nombreArchivo), binary(archivoBase64)
+                login(ctx, autenticacion), text(nombreArchivo), upload(ctx, archivoBase64)
             )
             return t.cargaProgramaEstudiosResponse(
                 estatus=str(r.estatus),

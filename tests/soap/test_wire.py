@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 import io
 import logging
 import zipfile
@@ -346,10 +347,12 @@ def test_file_at_the_limit_passes_the_guard(post: Post, recorder: Recorder, worl
 
 
 def test_huge_base64_text_node_is_parsed(world: World) -> None:
-    """Over libxml2's 10 MB text-node limit: needs the protocol's huge_tree parser."""
+    """Over libxml2's 10 MB text-node limit: streamed to a spool file (mec_ws.soap.stream), never
+    parsed whole; with streaming off (the threshold above the body), spyne's huge_tree parser."""
     settings = dataclasses.replace(world.settings, max_upload_mb=12, max_xml_mb=12)
     recorder = Recorder(MecApp(settings, world.sessions, clock=world.clock))
-    session = mount(make_wsgi_app(recorder, settings))
+    router = make_wsgi_app(recorder, settings)
+    session = mount(router)
     content = stored_zip(11 * 1024 * 1024)
     folio = world.folio(1)
     fields = (
@@ -360,7 +363,17 @@ def test_huge_base64_text_node_is_parsed(world: World) -> None:
         f"{BASE}/mec/ws", data=envelope("cargaCertificados", fields), headers={"Content-Type": "text/xml"}
     )
     assert response.status_code == 200, response.text[:500]
-    assert recorder.calls[-1] == ("carga_certificados", (folio, "a.zip", content))
+    name, (folio_seen, nombre, incoming) = recorder.calls[-1]
+    assert (name, folio_seen, nombre) == ("carga_certificados", folio, "a.zip")
+    assert incoming.size == len(content) and incoming.sha256 == hashlib.sha256(content).hexdigest()
+    router.routes["/mec/ws"].guard.spool_threshold = 10**9
+    response = session.post(
+        f"{BASE}/mec/ws",
+        data=envelope("cargaCertificados", fields.replace(folio, world.folio(1))),
+        headers={"Content-Type": "text/xml"},
+    )
+    assert response.status_code == 200, response.text[:500]
+    assert recorder.calls[-1][1][2] == content
 
 
 def test_get_without_wsdl_is_a_405_soap_fault(http: requests.Session) -> None:
