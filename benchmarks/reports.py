@@ -7,9 +7,10 @@ each storing a real ~16 KB stamped XML (so holding the rows would show), ``--bat
 accepted batch with its per-file rows:
 
 - ``exportaCertificados`` CSV and XLSX of every row, and ``descargaResultadoCarga`` of the batch,
-  twice each: through the service (:class:`mec_ws.services.app.MecApp`: the file is built and
-  returned as bytes) and through the real SOAP endpoint in process (WSGI call with a SOAP
-  envelope; the response body is consumed in chunks and counted, never kept).  For each: seconds,
+  twice each: through the service (:class:`mec_ws.services.app.MecApp`: the file is built in a
+  temporary file and read back piece by piece, as the portal's download does) and through the
+  real SOAP endpoint in process (WSGI call with a SOAP envelope; the response body is consumed in
+  chunks and counted, never kept).  For each: seconds,
   file size, and the process's peak resident memory growth over what it held before the call
   (``VmHWM`` reset through ``/proc/self/clear_refs``; Linux only), against the 64 MiB limit.
 - The XLSX export's seconds against a third of the gunicorn request timeout.
@@ -37,6 +38,7 @@ from mec_ws.config import DEFAULT_NAMESPACE, Settings
 from mec_ws.reports.pdf import render_certificate_pdf
 from mec_ws.services.app import MecApp
 from mec_ws.services.dto import (
+    Archivo,
     EstatusArchivo,
     EstatusCertificado,
     EstatusLote,
@@ -182,6 +184,14 @@ def seed(url: str, rows: int, batch_size: int, xml: bytes) -> int:
 # --------------------------------------------------------------------------------------- SOAP
 
 
+def consumed(archivo: Archivo) -> int:
+    """Read the file piece by piece, as the portal's download does; its size."""
+    try:
+        return sum(len(piece) for piece in archivo.partes())
+    finally:
+        archivo.close()
+
+
 def soap_call(app: Callable[..., Any], operation: str, fields: str) -> int:
     """POST one SOAP request to the WSGI ``app`` in process; the response's byte count (consumed in
     chunks, not kept).  Fails on anything but HTTP 200."""
@@ -269,21 +279,19 @@ def main() -> None:
         service_calls: list[tuple[str, Callable[[], int]]] = [
             (
                 f"exporta CSV {args.rows:,}",
-                lambda: len(
-                    app.exporta_certificados(operator, FiltroCertificados(), FormatoExportacion.CSV).contenido
+                lambda: consumed(
+                    app.exporta_certificados(operator, FiltroCertificados(), FormatoExportacion.CSV)
                 ),
             ),
             (
                 f"exporta XLSX {args.rows:,}",
-                lambda: len(
-                    app.exporta_certificados(
-                        operator, FiltroCertificados(), FormatoExportacion.XLSX
-                    ).contenido
+                lambda: consumed(
+                    app.exporta_certificados(operator, FiltroCertificados(), FormatoExportacion.XLSX)
                 ),
             ),
             (
                 f"resultado ZIP {min(args.batch, args.rows):,}",
-                lambda: len(app.descarga_resultado_carga(operator, lote).contenido),
+                lambda: consumed(app.descarga_resultado_carga(operator, lote)),
             ),
         ]
         soap_calls: list[tuple[str, Callable[[], int]]] = [

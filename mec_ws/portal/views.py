@@ -48,7 +48,11 @@ def download(archivo: Archivo) -> Response:
     name = archivo.nombre_archivo
     suffix = name[name.rfind(".") :].lower() if "." in name else ""
     ascii_name = re.sub(r"[^A-Za-z0-9._-]+", "_", name) or "archivo"
-    response = Response(archivo.contenido, mimetype=MEDIA_TYPES.get(suffix, "application/octet-stream"))
+    media_type = MEDIA_TYPES.get(suffix, "application/octet-stream")
+    # piece by piece: an export or a result ZIP is never held whole
+    response = Response(archivo.partes(), mimetype=media_type, direct_passthrough=True)
+    response.headers["Content-Length"] = str(archivo.tamano)
+    response.call_on_close(archivo.close)
     response.headers["Content-Disposition"] = (
         f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
     )

@@ -221,6 +221,13 @@ def _cell(ref: str, value: Value) -> str:
     return _text_cell(ref, value)  # always text: a leading "=" is never a formula
 
 
+def _member(name: str) -> zipfile.ZipInfo:
+    """A deflated member with a fixed date: the same rows give the same bytes, whenever exported."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
+
+
 def write_xlsx(rows: Iterable[ExportRow], out: BinaryIO) -> None:
     """Write the XLSX workbook to ``out``, row by row (inline strings, no shared-string table).
 
@@ -230,8 +237,8 @@ def write_xlsx(rows: Iterable[ExportRow], out: BinaryIO) -> None:
     """
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, xml in _XLSX_PARTS:
-            zf.writestr(name, _XML_DECL + xml)
-        with zf.open("xl/worksheets/sheet1.xml", "w") as member:
+            zf.writestr(_member(name), _XML_DECL + xml)
+        with zf.open(_member("xl/worksheets/sheet1.xml"), "w") as member:
             sheet = io.TextIOWrapper(member, encoding="utf-8", newline="")
             sheet.write(
                 _XML_DECL + f'<worksheet xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">'

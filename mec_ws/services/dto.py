@@ -8,8 +8,11 @@ dates are ``date``.
 from __future__ import annotations
 
 import enum
+import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import IO
 
 # The stored statuses are wire values too: defined with the models, re-exported here.
 from models.enums import EstatusArchivo as EstatusArchivo
@@ -102,10 +105,71 @@ class EstatusCarga:
     lotes: tuple[Lote, ...]
 
 
-@dataclass(frozen=True, slots=True)
 class Archivo:
-    nombre_archivo: str
-    contenido: bytes
+    """A file the services hand out: its bytes, or a file they built in a temporary file
+    (``archivo``, an open binary file; it is closed with :meth:`close` or when collected).
+
+    Edges that can send it piece by piece use :attr:`tamano` and :meth:`partes` (the SOAP
+    endpoint streams the base64 of a large one, the portal streams the download); :attr:`contenido`
+    reads it whole, for the small ones.
+    """
+
+    __slots__ = ("_archivo", "_contenido", "nombre_archivo", "tamano")
+
+    def __init__(
+        self, nombre_archivo: str, contenido: bytes | None = None, *, archivo: IO[bytes] | None = None
+    ) -> None:
+        if (contenido is None) == (archivo is None):
+            raise TypeError("Archivo lleva contenido o archivo, uno de los dos")
+        self.nombre_archivo = nombre_archivo
+        self._contenido = contenido
+        self._archivo = archivo
+        if archivo is not None:
+            archivo.seek(0, io.SEEK_END)
+            self.tamano = archivo.tell()
+            archivo.seek(0)
+        else:
+            assert contenido is not None
+            self.tamano = len(contenido)
+
+    @property
+    def contenido(self) -> bytes:
+        """All the bytes, in memory (a temporary file is read once and closed)."""
+        if self._contenido is None:
+            assert self._archivo is not None
+            self._archivo.seek(0)
+            self._contenido = self._archivo.read()
+            self._archivo.close()
+            self._archivo = None
+        return self._contenido
+
+    def partes(self, tamano: int = 3 * 256 * 1024) -> Iterator[bytes]:
+        """The bytes in pieces of ``tamano`` (the last one shorter), from the start."""
+        if self._contenido is not None:
+            for start in range(0, len(self._contenido), tamano):
+                yield self._contenido[start : start + tamano]
+            return
+        assert self._archivo is not None
+        self._archivo.seek(0)
+        while block := self._archivo.read(tamano):
+            yield block
+
+    def close(self) -> None:
+        if self._archivo is not None:
+            self._archivo.close()
+
+    def __del__(self) -> None:  # a temporary file nobody read is closed with its Archivo
+        self.close()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Archivo):
+            return NotImplemented
+        return (self.nombre_archivo, self.contenido) == (other.nombre_archivo, other.contenido)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Archivo(nombre_archivo={self.nombre_archivo!r}, tamano={self.tamano})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,9 +4,9 @@ Same visibility, filters and order as ``consultaCertificados`` (:func:`mec_ws.se
 builds the query for both), without paging.  Rows are streamed: only the exported columns are
 selected (never the stored XML), fetched ``CHUNK_ROWS`` at a time (``yield_per``: a server-side
 cursor on PostgreSQL, the incremental sqlite3 cursor on SQLite), and written as they arrive to a
-``SpooledTemporaryFile`` that moves to disk past ``SPOOL_BYTES``.  The finished file is then read
-into bytes because the SOAP response carries it base64-encoded in memory anyway; the database
-rows themselves are never all held at once.
+``SpooledTemporaryFile`` that moves to disk past ``SPOOL_BYTES``.  The finished file is handed out
+still in that temporary file (:class:`~mec_ws.services.dto.Archivo`): the SOAP endpoint streams its
+base64 and the portal its download, so neither the rows nor the file are ever held whole.
 """
 
 from __future__ import annotations
@@ -123,8 +123,10 @@ def exporta_certificados(
         FormatoExportacion(formato)
     ]
     rows = iter_certificados(session, who, filtro)
-    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - handed out, open
+    try:
         writer(rows, spool)  # type: ignore[arg-type]
-        spool.seek(0)
-        contenido = spool.read()
-    return Archivo(nombre_archivo=export_file_name(FormatoExportacion(formato)), contenido=contenido)
+    except BaseException:
+        spool.close()
+        raise
+    return Archivo(export_file_name(FormatoExportacion(formato)), archivo=spool)  # type: ignore[arg-type]

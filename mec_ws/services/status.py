@@ -155,6 +155,4 @@ def descarga_resultado_carga(session: Session, who: Principal, numero_lote: int)
             )
         ]
     stamped = _stamped(session, numero_lote, by_digital) if accepted else iter(())
-    with build_result_zip(files, stamped) as spool:
-        content = spool.read()
-    return Archivo(nombre_archivo=f"resultado-lote-{numero_lote}.zip", contenido=content)
+    return Archivo(f"resultado-lote-{numero_lote}.zip", archivo=build_result_zip(files, stamped))

@@ -24,6 +24,7 @@ from mec_ws.soap import faults
 from mec_ws.soap.guard import ENVELOPE_SLACK, RequestGuard, max_request_bytes, send_fault
 from mec_ws.soap.protocol import MecSoap11, use_soapenv_prefix
 from mec_ws.soap.service import build_service
+from mec_ws.soap.stream import OUTGOING_KEY, StreamedAnswer
 from mec_ws.soap.types import build_types
 
 logger = logging.getLogger(__name__)
@@ -201,11 +202,47 @@ class SoapEndpoint:
         return self.guard(environ, start_response)
 
     def _call_spyne(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """spyne's answer; one that carries a large file goes out streamed (:data:`OUTGOING_KEY`)."""
+        started: list[tuple[str, list[tuple[str, str]]]] = []
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[..., Any]:
+            started.append((status, headers))
+            return start_response(status, headers) if OUTGOING_KEY not in environ else (lambda _data: None)
+
         try:
-            return self.server(environ, start_response)
+            answer = self.server(environ, capture)
         except Exception:
             logger.exception("spyne falló fuera de su manejo de fallas")
+            self._drop_outgoing(environ)
             return send_fault(start_response, faults.interno(self.tns))
+        archivo = environ.pop(OUTGOING_KEY, None)
+        if archivo is None:
+            return answer
+        status, headers = started[-1]
+        try:
+            document = b"".join(answer)
+        finally:
+            close = getattr(answer, "close", None)
+            if close is not None:
+                close()
+        try:
+            streamed = StreamedAnswer(document, archivo)
+        except ValueError:
+            archivo.close()
+            if status.startswith("200"):
+                logger.error("La respuesta de %s no trae la marca del archivo", environ.get("PATH_INFO"))
+                return send_fault(start_response, faults.interno(self.tns))
+            start_response(status, headers)  # a fault after the file was made: it carries no file
+            return [document]
+        kept = [(k, v) for k, v in headers if k.lower() != "content-length"]
+        start_response(status, [*kept, ("Content-Length", str(streamed.length))])
+        return streamed
+
+    @staticmethod
+    def _drop_outgoing(environ: dict[str, Any]) -> None:
+        archivo = environ.pop(OUTGOING_KEY, None)
+        if archivo is not None:
+            archivo.close()
 
 
 def make_soap_app(services: MecServices, settings: Settings) -> SoapEndpoint:

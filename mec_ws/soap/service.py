@@ -25,7 +25,7 @@ from mec_ws.incoming import IncomingFile
 from mec_ws.services import dto
 from mec_ws.services.protocol import MecServices
 from mec_ws.soap import faults
-from mec_ws.soap.stream import INCOMING_KEY
+from mec_ws.soap.stream import INCOMING_KEY, OUTGOING_KEY, OUTGOING_MARKER, STREAM_ANSWER_OVER
 from mec_ws.soap.types import Field, WireTypes
 
 logger = logging.getLogger(__name__)
@@ -103,8 +103,14 @@ def upload(ctx: Any, value: Iterable[bytes] | None) -> bytes | IncomingFile:
     return spooled if isinstance(spooled, IncomingFile) else binary(value)
 
 
-def payload(content: bytes) -> list[bytes]:
-    return [content]
+def payload(ctx: Any, archivo: dto.Archivo) -> list[bytes]:
+    """The ``archivoBase64`` of an answer.  A file over
+    :data:`~mec_ws.soap.stream.STREAM_ANSWER_OVER` is left to the endpoint, which streams its
+    base64 in place of a marker (:class:`~mec_ws.soap.stream.StreamedAnswer`)."""
+    if archivo.tamano > STREAM_ANSWER_OVER:
+        ctx.transport.req_env[OUTGOING_KEY] = archivo
+        return [OUTGOING_MARKER]
+    return [archivo.contenido]
 
 
 # --- result mappers (dto -> wire) -----------------------------------------------------------------
@@ -256,7 +262,7 @@ def build_service(t: WireTypes, error_mec: type[ComplexModel]) -> type[ServiceBa
             """El archivo de resultado (ZIP) de un lote."""
             r = services_of(ctx).descarga_resultado_carga(login(ctx, autenticacion), numeroLote)
             return t.descargaResultadoCargaResponse(
-                numeroLote=numeroLote, nombreArchivo=r.nombre_archivo, archivoBase64=payload(r.contenido)
+                numeroLote=numeroLote, nombreArchivo=r.nombre_archivo, archivoBase64=payload(ctx, r)
             )
 
         @operation(t.consultaCertificados_in, t.consultaCertificadosResponse, error_mec)
@@ -279,7 +285,7 @@ def build_service(t: WireTypes, error_mec: type[ComplexModel]) -> type[ServiceBa
                 login(ctx, autenticacion), to_filtro(filtro), dto.FormatoExportacion(formato)
             )
             return t.exportaCertificadosResponse(
-                nombreArchivo=r.nombre_archivo, archivoBase64=payload(r.contenido)
+                nombreArchivo=r.nombre_archivo, archivoBase64=payload(ctx, r)
             )
 
         @operation(t.descargaCertificado_in, t.descargaCertificadoResponse, error_mec)
@@ -292,7 +298,7 @@ def build_service(t: WireTypes, error_mec: type[ComplexModel]) -> type[ServiceBa
                 optional_text(folioDigital),
             )
             return t.descargaCertificadoResponse(
-                nombreArchivo=r.nombre_archivo, archivoBase64=payload(r.contenido)
+                nombreArchivo=r.nombre_archivo, archivoBase64=payload(ctx, r)
             )
 
         @operation(t.solicitaCancelacion_in, t.solicitaCancelacionResponse, error_mec)
@@ -345,9 +351,7 @@ def build_service(t: WireTypes, error_mec: type[ComplexModel]) -> type[ServiceBa
         def descargaDocumento(ctx, autenticacion, nombre):
             """Un archivo de los que lista consultaDocumentos."""
             r = services_of(ctx).descarga_documento(login(ctx, autenticacion), text(nombre))
-            return t.descargaDocumentoResponse(
-                nombreArchivo=r.nombre_archivo, archivoBase64=payload(r.contenido)
-            )
+            return t.descargaDocumentoResponse(nombreArchivo=r.nombre_archivo, archivoBase64=payload(ctx, r))
 
         @operation(t.concluyePruebas_in, t.concluyePruebasResponse, error_mec)
         def concluyePruebas(ctx, autenticacion):

@@ -23,14 +23,19 @@ import binascii
 import codecs
 import hashlib
 import io
+import logging
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from pyexpat import ExpatError, ParserCreate, errors
 from typing import BinaryIO
 from xml.sax.saxutils import escape, quoteattr
 
 from mec_ws.incoming import IncomingFile, discard, new_spool_file
+from mec_ws.services.dto import Archivo
+
+logger = logging.getLogger(__name__)
 
 SPOOL_THRESHOLD = 2 * 1024 * 1024
 """Bodies up to this size are read into memory and handed to spyne whole."""
@@ -39,6 +44,14 @@ UPLOAD_OPERATIONS = frozenset({"cargaCertificados", "validaCertificados", "carga
 FIELD = "archivoBase64"
 INCOMING_KEY = "mec.incoming"
 """WSGI environment key of the spooled :class:`~mec_ws.incoming.IncomingFile`."""
+
+OUTGOING_KEY = "mec.outgoing"
+"""WSGI environment key of the :class:`~mec_ws.services.dto.Archivo` an answer streams."""
+STREAM_ANSWER_OVER = 1024 * 1024
+"""Files larger than this go out streamed (see :func:`streamed_answer`)."""
+OUTGOING_MARKER = os.urandom(24)
+"""What spyne serializes in place of a streamed file (its base64 is found and replaced)."""
+_ANSWER_BLOCK = 3 * 256 * 1024
 
 NOT_BASE64 = "La solicitud no es válida: el contenido de archivoBase64 no es base64."
 
@@ -226,3 +239,40 @@ class StreamingBody:
         if self._spool is not None:
             self._spool[0].close()
             discard(self._spool[1])
+
+
+# --- answers ------------------------------------------------------------------------------------
+
+
+def base64_length(size: int) -> int:
+    return -(-size // 3) * 4
+
+
+class StreamedAnswer:
+    """The SOAP answer spyne serialized with :data:`OUTGOING_MARKER` in place of ``archivo``'s
+    base64, sent as: the document up to the marker, the file's base64 piece by piece, the rest.
+
+    Its length is known in advance (``Content-Length``); nothing but one piece of the file and its
+    base64 is in memory at a time; the file is closed at the end (or when the server closes the
+    answer).
+    """
+
+    def __init__(self, document: bytes, archivo: Archivo) -> None:
+        marker = base64.b64encode(OUTGOING_MARKER)
+        if document.count(marker) != 1:
+            raise ValueError("la respuesta no contiene exactamente una marca del archivo")
+        self.prefix, _, self.suffix = document.partition(marker)
+        self.archivo = archivo
+        self.length = len(self.prefix) + base64_length(archivo.tamano) + len(self.suffix)
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield self.prefix
+            for block in self.archivo.partes(_ANSWER_BLOCK):
+                yield base64.b64encode(block)
+            yield self.suffix
+        finally:
+            self.archivo.close()
+
+    def close(self) -> None:
+        self.archivo.close()

@@ -21,6 +21,7 @@ import requests
 from lxml import etree
 from sqlalchemy import select
 
+from mec_ws.documents import MANUAL_NAME
 from mec_ws.incoming import SPOOL_DIR, IncomingFile
 from mec_ws.services.app import MecApp
 from mec_ws.soap.stream import NOT_BASE64, Base64Sink, Refused
@@ -328,3 +329,82 @@ def test_spool_files_are_orphans_for_the_storage_cleanup(world: World) -> None:
     out.close()
     assert BatchStorage(world.settings.data_dir).remove_orphans(older_than=-1) == 1
     assert not Path(path).exists()
+
+
+# --- answers: a file over the threshold goes out streamed, byte for byte the same answer --------
+
+
+@pytest.fixture
+def accepted_batch(endpoint: Endpoint, world: World) -> str:
+    """An ACEPTADO batch of two certificates (uploaded whole, processed by the real worker)."""
+    folio = world.folio(2)
+    content = zip_of({"uno.xml": world.certificate(1), "dos.xml": world.certificate(2)})
+    r = endpoint.post(carga(folio, base64.b64encode(content).decode()), threshold=WHOLE)
+    world.drain()
+    return answer(r, "cargaCertificados", "numeroLote")[0]
+
+
+ANSWERS = {
+    "descargaResultadoCarga": lambda lote: f"<m:numeroLote>{lote}</m:numeroLote>",
+    "exportaCertificados CSV": lambda _: "<m:formato>CSV</m:formato>",
+    "exportaCertificados XLSX": lambda _: "<m:formato>XLSX</m:formato>",
+    "descargaCertificado XML": lambda _: (
+        "<m:folioControl>UAV-2024-000101</m:folioControl><m:formato>XML</m:formato>"
+    ),
+    "descargaCertificado PDF": lambda _: (
+        "<m:folioControl>UAV-2024-000101</m:folioControl><m:formato>PDF</m:formato>"
+    ),
+    "descargaDocumento": lambda _: f"<m:nombre>{MANUAL_NAME}</m:nombre>",
+}
+
+
+def assert_same_answer(streamed: bytes, whole: bytes) -> None:
+    """Byte for byte; a ZIP built twice may differ only in its members' timestamps (a second
+    boundary between the two builds), so for a ZIP the members' names and bytes must be equal."""
+    if streamed == whole:
+        return
+    (a,), (b,) = (
+        etree.fromstring(x).xpath("//m:archivoBase64/text()", namespaces=NS) for x in (streamed, whole)
+    )
+    assert streamed.replace(a.encode(), b"") == whole.replace(b.encode(), b"")
+    with (
+        zipfile.ZipFile(io.BytesIO(base64.b64decode(a))) as za,
+        zipfile.ZipFile(io.BytesIO(base64.b64decode(b))) as zb,
+    ):
+        assert [(i.filename, za.read(i)) for i in za.infolist()] == [
+            (i.filename, zb.read(i)) for i in zb.infolist()
+        ]
+
+
+@pytest.mark.parametrize("case", list(ANSWERS), ids=list(ANSWERS))
+def test_a_file_in_an_answer_streams_byte_for_byte(
+    endpoint: Endpoint, accepted_batch: str, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    operation = case.split()[0]
+    body = envelope(operation, ANSWERS[case](accepted_batch))
+    whole = endpoint.post(body, threshold=WHOLE)
+    assert whole.status_code == 200, whole.text[:500]
+    monkeypatch.setattr("mec_ws.soap.service.STREAM_ANSWER_OVER", 16)
+    seen: list[tuple[str, list[tuple[str, str]]]] = []
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/mec/ws",
+        "CONTENT_TYPE": "text/xml; charset=utf-8",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+    }
+    answer_iter = endpoint.router(environ, lambda status, headers: seen.append((status, headers)))
+    assert type(answer_iter).__name__ == "StreamedAnswer"  # not spyne's whole document
+    pieces = list(answer_iter)
+    streamed = b"".join(pieces)
+    status, headers = seen[0]
+    assert status.startswith("200")
+    assert dict(headers)["Content-Length"] == str(len(streamed))
+    assert_same_answer(streamed, whole.content)
+    (encoded,) = etree.fromstring(streamed).xpath(
+        f"//m:{operation}Response/m:archivoBase64/text()", namespaces=NS
+    )
+    assert base64.b64decode(encoded)
