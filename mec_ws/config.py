@@ -57,6 +57,7 @@ class Settings:
     max_xml_mb: int
     strict_sello: bool
     valida_max_archivos: int = 100  # certificates per validaCertificados call
+    almacen: str = "archivos"  # where uploads are kept: 'archivos' (MEC_DATA_DIR) | 'base' (the database)
 
     @property
     def max_upload_bytes(self) -> int:
@@ -89,6 +90,10 @@ class Settings:
         ambiente = ambiente or "produccion"
         if ambiente not in ("produccion", "pruebas"):
             raise ConfigurationError(f"{source} debe ser 'produccion' o 'pruebas' (se recibió {ambiente!r}).")
+        almacen = (env.get("MEC_ALMACEN") or "").strip().lower()
+        almacen = almacen or ("base" if db.startswith("postgresql") else "archivos")
+        if almacen not in ("archivos", "base"):
+            raise ConfigurationError(f"MEC_ALMACEN debe ser 'archivos' o 'base' (se recibió {almacen!r}).")
         return cls(
             data_dir=data_dir,
             database_url=db,
@@ -101,4 +106,5 @@ class Settings:
             max_xml_mb=_int(env, "MEC_MAX_XML_MB", 5),
             strict_sello=(env.get("MEC_SELLO_ESTRICTO") or "0").lower() in ("1", "true", "si", "sí"),
             valida_max_archivos=_int(env, "MEC_VALIDA_MAX_ARCHIVOS", 100),
+            almacen=almacen,
         )

@@ -22,6 +22,7 @@ from models.enums import EstatusArchivo, EstatusCertificado, EstatusFolio, Estat
 from models.portal import ActivationToken, EstatusRegistro, RegistrationRequest
 from models.programs import ProgramCampusRow, ProgramSubjectRow, StudyProgramRow
 from models.registry import Campus, Institution, Officer, SepStampKey, TrustedCA, User
+from models.uploads import UploadBlob, UploadBlobChunk
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -51,6 +52,8 @@ __all__ = [
     "SepStampKey",
     "StudyProgramRow",
     "TrustedCA",
+    "UploadBlob",
+    "UploadBlobChunk",
     "User",
     "UtcDateTime",
     "WorkerHeartbeat",

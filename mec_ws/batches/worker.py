@@ -45,7 +45,7 @@ from mec_ws import db
 from mec_ws.batches.failure import fail_batch, service_fault_message
 from mec_ws.batches.processing import BatchOutcome, ClaimLost, RetryBatch, process_batch
 from mec_ws.batches.signer import load_sep_signer
-from mec_ws.batches.storage import BatchStorage
+from mec_ws.batches.storage import BatchStorage, storage_for
 from mec_ws.cancellations import apply_due_cancellations
 from mec_ws.config import Settings
 from mec_ws.errors import ConfigurationError
@@ -161,7 +161,7 @@ class Worker:
     ) -> None:
         self.sessions = sessions
         self.settings = settings
-        self.storage = storage or BatchStorage(settings.data_dir)
+        self.storage = storage or storage_for(settings, sessions)
         self.options = options or WorkerOptions()
         self.clock = clock
         self.worker_id = worker_id or new_worker_id()

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from mec_ws import db
-from mec_ws.batches.storage import BatchStorage
+from mec_ws.batches.storage import BatchStorage, storage_for
 from mec_ws.config import Settings
 from mec_ws.incoming import IncomingFile
 from mec_ws.services import (
@@ -59,7 +59,7 @@ class MecApp:
     ) -> None:
         self.settings = settings
         self.sessions = sessions
-        self.storage = storage or BatchStorage(settings.data_dir)
+        self.storage = storage or storage_for(settings, sessions)
         self.clock = clock
 
     @classmethod

@@ -12,7 +12,7 @@ from mec_ws import errors
 from mec_ws.batches.storage import BatchStorage
 from mec_ws.services.app import MecApp
 from mec_ws.services.dto import CargaResult, EstatusFolio, EstatusLote
-from models import Batch, FolioPago
+from models import Batch, FolioPago, UploadBlob
 from tests.batches.packages import CASES, LIMITS_ENV, Case
 from tests.services.world import World, make_zip, with_env
 
@@ -34,7 +34,7 @@ def test_upload_is_stored_durably_and_recorded_as_received(world: World) -> None
         batch = s.get(Batch, result.numero_lote)
         assert batch is not None
         assert batch.total_archivos == 1
-        stored = BatchStorage(world.settings.data_dir).read(batch.stored_path)
+        stored = world.app.storage.read(batch.stored_path)
         assert stored == data
         assert (
             s.scalars(select(FolioPago).where(FolioPago.folio == folio)).one().estatus
@@ -183,7 +183,8 @@ def test_the_file_is_written_and_fsyncd_without_holding_a_lock(
     (on SQLite: take the database's write lock)."""
     folio = world.folio(1)
     engine = world.sessions.kw["bind"]
-    real = BatchStorage.store
+    kind = type(world.app.storage)  # files (SQLite) or the database (PostgreSQL)
+    real = kind.store
     seen: list[str] = []
 
     def spy(self: BatchStorage, data: bytes) -> object:
@@ -197,7 +198,7 @@ def test_the_file_is_written_and_fsyncd_without_holding_a_lock(
         seen.append("libre")
         return real(self, data)
 
-    monkeypatch.setattr(BatchStorage, "store", spy)
+    monkeypatch.setattr(kind, "store", spy)
     result = world.app.carga_certificados(world.ipes, folio, "cert.xml", world.certificate(0))
     assert seen == ["libre"] and result.estatus is EstatusLote.RECIBIDO
 
@@ -208,6 +209,8 @@ def test_unknown_folio_writes_nothing(world: World) -> None:
     assert not (world.settings.data_dir / "lotes").exists() or not any(
         (world.settings.data_dir / "lotes").rglob("*.bin")
     )
+    with world.sessions() as s:
+        assert s.scalars(select(UploadBlob)).all() == []
 
 
 # --- package faults and the count: refused at upload, nothing spent -------------------------------

@@ -270,10 +270,9 @@ def insert_batch(world: World, folio: str, nombre: str, data: bytes) -> int:
     """A batch row for ``data`` as if it had passed the upload, bypassing its package checks: how
     the worker's own safety net (package findings, the count) is exercised."""
     from mec_ws.batches.intake import detect_kind
-    from mec_ws.batches.storage import BatchStorage
     from mec_ws.services.attempts import attempts_of
 
-    stored = BatchStorage(world.settings.data_dir).store(data)
+    stored = world.app.storage.store(data)
     with world.sessions() as s:
         row = s.scalars(select(FolioPago).where(FolioPago.folio == folio)).one()
         batch = Batch(

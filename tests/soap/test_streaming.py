@@ -81,7 +81,7 @@ def carga(folio: str, content_b64: str, name: str = "lote.zip") -> bytes:
 def stored_bytes(world: World, numero_lote: str) -> bytes:
     with world.sessions() as s:
         batch = s.scalars(select(Batch).where(Batch.numero_lote == int(numero_lote))).one()
-        return (world.settings.data_dir / batch.stored_path).read_bytes()
+        return world.app.storage.read(batch.stored_path)
 
 
 def answer(response: requests.Response, operation: str, field: str) -> list[str]:
