@@ -55,6 +55,7 @@ UPLOAD_ORDINAL = 0
 """``BatchFile.ordinal`` of the row that carries the findings of the upload as a whole."""
 
 INSERT_CHUNK = 200
+SPOOL_BUFFER = 1024 * 1024
 
 
 class ClaimLost(Exception):
@@ -433,7 +434,8 @@ def process_batch(
         except ConfigurationError as exc:  # raised only if the batch is accepted (a rejection needs no key)
             no_signer = exc
         session.rollback()
-        with tempfile.TemporaryFile(prefix="mec-sellados-") as spool:
+        # a large buffer: ~14 KiB per certificate would otherwise be one write call each
+        with tempfile.TemporaryFile(prefix="mec-sellados-", buffering=SPOOL_BUFFER) as spool:
             stamper = _Stamper(signer, no_signer, spool, clock)
             outcomes, upload_findings = _validate_all(info, path, session, settings, progress, stamper)
             session.rollback()
