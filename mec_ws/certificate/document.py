@@ -25,6 +25,20 @@ def q(local: str) -> str:
 
 _NO_ATTRS: Mapping[str, str] = MappingProxyType({})
 _ASIGNATURA = q("Asignatura")
+_TAG = {
+    local: q(local)
+    for local in (
+        "ServicioFirmante",
+        "Ipes",
+        "Rvoe",
+        "Carrera",
+        "Alumno",
+        "Expedicion",
+        "Asignaturas",
+        "Dreoe",
+        "SepIpes",
+    )
+}
 
 
 class Node:
@@ -94,11 +108,14 @@ def sep_placeholders(root: etree._Element) -> list[etree._Element]:
     return [el for el in root if el.tag in (q("Dreoe"), q("SepIpes")) and is_placeholder(el)]
 
 
-def _node(parent: etree._Element | None, local: str, path: str) -> Node:
-    el = parent.find(q(local)) if parent is not None else None
+def _node_of(el: etree._Element | None, path: str) -> Node:
     if el is None:
         return Node(path=path, present=False)
     return Node(path=path, attrs=dict(el.items()), placeholder=is_placeholder(el))
+
+
+def _node(parent: etree._Element | None, local: str, path: str) -> Node:
+    return _node_of(parent.find(q(local)) if parent is not None else None, path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +150,11 @@ class DecDocument:
     @classmethod
     def from_tree(cls, tree: etree._ElementTree | etree._Element) -> DecDocument:
         root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
-        ipes_el = root.find(q("Ipes"))
-        asigs_el = root.find(q("Asignaturas"))
+        first: dict[object, etree._Element] = {}  # the first child of Dec with each tag (as find())
+        for child in root:
+            first.setdefault(child.tag, child)
+        ipes_el = first.get(_TAG["Ipes"])
+        asigs_el = first.get(_TAG["Asignaturas"])
         subjects: list[Node] = []
         if asigs_el is not None:
             for i, el in enumerate(asigs_el.iterchildren(_ASIGNATURA), start=1):
@@ -142,15 +162,15 @@ class DecDocument:
         return cls(
             root=root,
             dec=Node("Dec", dict(root.items())),
-            servicio_firmante=_node(root, "ServicioFirmante", "Dec/ServicioFirmante"),
-            ipes=_node(root, "Ipes", "Dec/Ipes"),
+            servicio_firmante=_node_of(first.get(_TAG["ServicioFirmante"]), "Dec/ServicioFirmante"),
+            ipes=_node_of(ipes_el, "Dec/Ipes"),
             responsable=_node(ipes_el, "Responsable", "Dec/Ipes/Responsable"),
-            rvoe=_node(root, "Rvoe", "Dec/Rvoe"),
-            carrera=_node(root, "Carrera", "Dec/Carrera"),
-            alumno=_node(root, "Alumno", "Dec/Alumno"),
-            expedicion=_node(root, "Expedicion", "Dec/Expedicion"),
-            asignaturas=_node(root, "Asignaturas", "Dec/Asignaturas"),
+            rvoe=_node_of(first.get(_TAG["Rvoe"]), "Dec/Rvoe"),
+            carrera=_node_of(first.get(_TAG["Carrera"]), "Dec/Carrera"),
+            alumno=_node_of(first.get(_TAG["Alumno"]), "Dec/Alumno"),
+            expedicion=_node_of(first.get(_TAG["Expedicion"]), "Dec/Expedicion"),
+            asignaturas=_node_of(asigs_el, "Dec/Asignaturas"),
             asignatura=tuple(subjects),
-            dreoe=_node(root, "Dreoe", "Dec/Dreoe"),
-            sep_ipes=_node(root, "SepIpes", "Dec/SepIpes"),
+            dreoe=_node_of(first.get(_TAG["Dreoe"]), "Dec/Dreoe"),
+            sep_ipes=_node_of(first.get(_TAG["SepIpes"]), "Dec/SepIpes"),
         )
