@@ -1,24 +1,27 @@
 """Processing one claimed batch: validate everything, then stamp and store all or reject all.
 
-Pass 1 reads the upload entry by entry (never the whole batch as trees), validates each file with
-the engine fed from the database and keeps only small metadata (name, folioControl, findings, the
-entry's digest).  The batch is accepted when no file has an ERROR finding, the upload itself has
-none (``ZIP_*``) and the number of files equals what the folio covers (else
-``CANTIDAD_NO_COINCIDE``).
+The upload is read once, entry by entry (never the whole batch as trees): each file is parsed once,
+validated with the engine fed from the database (the registry loaded once per batch), and only
+small metadata is kept (name, folioControl, findings).  While every file so far is correct, each
+one is also stamped with the SEP signer right after its validation, on the tree validation already
+parsed, and its stamped XML is spooled to an anonymous temporary file with the few values its
+``Certificate`` row needs; the first file with an error stops the stamping and empties the spool.
+The batch is accepted when no file has an ERROR finding, the upload itself has none (``ZIP_*``) and
+the number of files equals what the folio covers (else ``CANTIDAD_NO_COINCIDE``); stamps of a
+rejected batch are discarded unread, so the batch stays all or nothing.  A failure to stamp (no
+usable SEP key, an unexpected error) is kept and raised only if the batch is accepted: a batch that
+is rejected anyway is judged as if nothing had been stamped.
 
-Pass 2 (accepted only) reads each entry again, checks it is byte for byte what pass 1 validated,
-stamps it with the SEP signer and spools the stamped XML to an anonymous temporary file.  Then one
-transaction inserts every ``Certificate``, the per-file detail, marks the batch ``ACEPTADO`` and
-the folio ``ACEPTADO``.  A rejection is one transaction too: the detail, the batch ``RECHAZADO``
-and one attempt of the folio consumed (``AGOTADO`` after the last).  Both final transactions first
-lock the batch row and check that this worker still holds the claim, so a worker whose lease
-expired and was taken over writes nothing.  Until then the only writes are progress updates, so a
-worker killed mid-batch leaves nothing behind but its claim.
+When accepted, one transaction inserts every ``Certificate``, the per-file detail, marks the batch
+``ACEPTADO`` and the folio ``ACEPTADO``.  A rejection is one transaction too: the detail, the batch
+``RECHAZADO`` and one attempt of the folio consumed (``AGOTADO`` after the last).  Both final
+transactions first lock the batch row and check that this worker still holds the claim, so a worker
+whose lease expired and was taken over writes nothing.  Until then the only writes are progress
+updates, so a worker killed mid-batch leaves nothing behind but its claim.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -27,7 +30,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from lxml import etree
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -37,10 +39,10 @@ from mec_ws.batches.intake import count_message
 from mec_ws.batches.signer import load_sep_signer
 from mec_ws.batches.storage import BatchStorage
 from mec_ws.batches.zipread import UploadLimits, UploadScan, iter_upload
-from mec_ws.certificate.document import q
-from mec_ws.certificate.reader import read_xml
+from mec_ws.certificate.document import DecDocument
 from mec_ws.certificate.stamp import SepSigner, stamp
 from mec_ws.config import Settings
+from mec_ws.errors import ConfigurationError
 from mec_ws.findings import Finding, Status
 from mec_ws.registry_source import context_for
 from mec_ws.validation import FileResult, iter_validate
@@ -53,6 +55,7 @@ UPLOAD_ORDINAL = 0
 """``BatchFile.ordinal`` of the row that carries the findings of the upload as a whole."""
 
 INSERT_CHUNK = 200
+SPOOL_BUFFER = 1024 * 1024
 
 
 class ClaimLost(Exception):
@@ -69,13 +72,12 @@ ProgressFn = Callable[[int, int, str], None]
 
 @dataclass(frozen=True, slots=True)
 class FileOutcome:
-    """What pass 1 keeps of one file."""
+    """What processing keeps of one file."""
 
     ordinal: int
     name: str
     folio_control: str | None
     findings: tuple[Finding, ...]
-    digest: str
 
     @property
     def ok(self) -> bool:
@@ -150,10 +152,92 @@ def _open(path: Path, info: _BatchInfo, settings: Settings) -> UploadScan:
     return iter_upload(path, UploadLimits.from_settings(settings), name=info.nombre_archivo)
 
 
-def _digested(entries: Iterable[tuple[str, bytes]], sink: list[str]) -> Iterator[tuple[str, bytes]]:
-    for name, data in entries:
-        sink.append(hashlib.sha256(data).hexdigest())
-        yield name, data
+def _text(value: str | None) -> str:
+    return (value or "").strip()
+
+
+def _row_values(doc: DecDocument) -> dict[str, Any]:
+    """The values of a ``Certificate`` row that come from the document (read from its nodes)."""
+    alumno, carrera, expedicion = doc.alumno, doc.carrera, doc.expedicion
+    return {
+        "folio_control": _text(doc.dec.get("folioControl")) or None,
+        "campus_id": _text(doc.ipes.get("idCampus")),
+        "curp": _text(alumno.get("curp")),
+        "nombre_completo": " ".join(
+            p for p in (_text(alumno.get(a)) for a in ("nombre", "primerApellido", "segundoApellido")) if p
+        ),
+        "carrera": _text(carrera.get("nombreCarrera")),
+        "id_carrera": _text(carrera.get("idCarrera")),
+        "clave_plan": _text(carrera.get("clavePlan")),
+        "lugar_expedicion": _text(expedicion.get("lugarExpedicion")),
+        "fecha_expedicion": date.fromisoformat(_text(expedicion.get("fecha"))[:10]),
+    }
+
+
+class _Stamper:
+    """Stamps the files of one batch as they are validated, while every file so far is correct.
+
+    Each stamped XML goes to ``spool`` and a :class:`_Stamped` records where.  The first file with an
+    error (or a failure to stamp) ends the stamping for this batch and empties the spool: the batch
+    will be rejected (or the failure raised if it is accepted after all, see :meth:`result`).
+    """
+
+    def __init__(
+        self,
+        signer: SepSigner | None,
+        failure: BaseException | None,
+        spool: IO[bytes],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.signer = signer
+        self.failure = failure
+        self.spool = spool
+        self.clock = clock
+        self.stamped: list[_Stamped] = []
+        self.active = signer is not None and failure is None
+
+    def add(self, ordinal: int, result: FileResult) -> None:
+        if not self.active:
+            return
+        doc = result.document
+        if not result.ok or doc is None:
+            self.stop()
+            return
+        assert self.signer is not None
+        try:
+            row = _row_values(doc)
+            # the tree validation parsed: the rules only read it (a changed tree needs a new view)
+            stamped = stamp(doc.root, self.signer, now=self.clock())
+        except Exception as exc:  # raised only if the batch is accepted (it was never stamped)
+            self.stop(exc)
+            return
+        offset = self.spool.tell()
+        self.spool.write(stamped.xml)
+        self.stamped.append(
+            _Stamped(
+                ordinal=ordinal,
+                folio_digital=stamped.folio_digital,
+                offset=offset,
+                length=len(stamped.xml),
+                **row,
+            )
+        )
+
+    def stop(self, failure: BaseException | None = None) -> None:
+        self.active = False
+        if failure is not None and self.failure is None:
+            self.failure = failure
+        self.stamped = []
+        self.spool.seek(0)
+        self.spool.truncate()
+
+    def result(self, outcomes: list[FileOutcome]) -> list[_Stamped]:
+        """The stamps of an accepted batch (one per file, in order); raises the stamping failure."""
+        if self.failure is not None:
+            raise self.failure
+        if len(self.stamped) != len(outcomes):  # pragma: no cover - an accepted batch is all stamped
+            raise RuntimeError(f"se sellaron {len(self.stamped)} de {len(outcomes)} archivos")
+        return self.stamped
 
 
 def _validate_all(
@@ -162,20 +246,19 @@ def _validate_all(
     lookups: Session,
     settings: Settings,
     progress: ProgressFn,
+    stamper: _Stamper,
 ) -> tuple[list[FileOutcome], tuple[Finding, ...]]:
     ctx = context_for(lookups, info.institution_id, now=info.received_at, settings=settings)
     lookups.rollback()
     scan = _open(path, info, settings)
     known = scan.entry_count
     progress(0, known, f"En proceso: 0 de {known} archivos revisados.")
-    digests: list[str] = []
     outcomes: list[FileOutcome] = []
     result: FileResult
-    for ordinal, result in enumerate(iter_validate(_digested(scan.entries(), digests), ctx), start=1):
+    for ordinal, result in enumerate(iter_validate(scan.entries(), ctx), start=1):
         lookups.rollback()  # end the read transaction the lookups opened
-        outcomes.append(
-            FileOutcome(ordinal, result.name, result.folio_control, result.findings, digests[ordinal - 1])
-        )
+        outcomes.append(FileOutcome(ordinal, result.name, result.folio_control, result.findings))
+        stamper.add(ordinal, result)
         known = max(known, ordinal)
         progress(ordinal, known, f"En proceso: {ordinal} de {known} archivos revisados.")
     upload_findings = list(scan.findings)
@@ -188,68 +271,6 @@ def _validate_all(
             )
         )
     return outcomes, tuple(upload_findings)
-
-
-def _text(value: str | None) -> str:
-    return (value or "").strip()
-
-
-_ROW_ELEMENTS = ("Ipes", "Alumno", "Carrera", "Expedicion")
-_ABSENT: dict[str, str] = {}
-
-
-def _child(root: etree._Element, local: str) -> etree._Element | dict[str, str]:
-    """The first ``local`` child of ``Dec`` (an empty mapping when absent: its values read as None)."""
-    el = root.find(q(local))
-    return el if el is not None else _ABSENT
-
-
-def _stamp_all(
-    info: _BatchInfo,
-    path: Path,
-    outcomes: list[FileOutcome],
-    signer: SepSigner,
-    settings: Settings,
-    spool: IO[bytes],
-    clock: Callable[[], datetime],
-    progress: ProgressFn,
-) -> list[_Stamped]:
-    scan = _open(path, info, settings)
-    stamped: list[_Stamped] = []
-    total = len(outcomes)
-    for (name, data), outcome in zip(scan.entries(), outcomes, strict=True):
-        if name != outcome.name or hashlib.sha256(data).hexdigest() != outcome.digest:
-            raise RuntimeError(f"el lote {info.numero_lote} cambió entre la validación y el sellado ({name})")
-        root = read_xml(data, max_bytes=settings.max_xml_bytes).getroot()
-        # the few values the row needs, read straight from the tree (no full document view)
-        ipes, alumno, carrera, expedicion = (_child(root, name) for name in _ROW_ELEMENTS)
-        result = stamp(root, signer, now=clock())
-        offset = spool.tell()
-        spool.write(result.xml)
-        stamped.append(
-            _Stamped(
-                ordinal=outcome.ordinal,
-                folio_control=_text(root.get("folioControl")) or None,
-                folio_digital=result.folio_digital,
-                campus_id=_text(ipes.get("idCampus")),
-                curp=_text(alumno.get("curp")),
-                nombre_completo=" ".join(
-                    p
-                    for p in (_text(alumno.get(a)) for a in ("nombre", "primerApellido", "segundoApellido"))
-                    if p
-                ),
-                carrera=_text(carrera.get("nombreCarrera")),
-                id_carrera=_text(carrera.get("idCarrera")),
-                clave_plan=_text(carrera.get("clavePlan")),
-                lugar_expedicion=_text(expedicion.get("lugarExpedicion")),
-                fecha_expedicion=date.fromisoformat(_text(expedicion.get("fecha"))[:10]),
-                offset=offset,
-                length=len(result.xml),
-            )
-        )
-        if outcome.ordinal % 25 == 0 or outcome.ordinal == total:
-            progress(total, total, f"Sellando: {outcome.ordinal} de {total} certificados.")
-    return stamped
 
 
 def _lock_claimed(session: Session, numero_lote: int, worker_id: str) -> tuple[Batch, FolioPago]:
@@ -406,14 +427,22 @@ def process_batch(
         info = _load_info(session, numero_lote)
         session.rollback()
         path = storage.path(info.stored_path)
-        outcomes, upload_findings = _validate_all(info, path, session, settings, progress)
+        signer: SepSigner | None = None
+        no_signer: ConfigurationError | None = None
+        try:
+            signer = load_sep_signer(session, settings.data_dir)
+        except ConfigurationError as exc:  # raised only if the batch is accepted (a rejection needs no key)
+            no_signer = exc
         session.rollback()
-        if upload_findings or not all(o.ok for o in outcomes):
-            return _reject(session, info, worker_id, outcomes, upload_findings, clock())
-        signer = load_sep_signer(session, settings.data_dir)
-        session.rollback()
-        with tempfile.TemporaryFile(prefix="mec-sellados-") as spool:
-            stamped = _stamp_all(info, path, outcomes, signer, settings, spool, clock, progress)
+        # a large buffer: ~14 KiB per certificate would otherwise be one write call each
+        with tempfile.TemporaryFile(prefix="mec-sellados-", buffering=SPOOL_BUFFER) as spool:
+            stamper = _Stamper(signer, no_signer, spool, clock)
+            outcomes, upload_findings = _validate_all(info, path, session, settings, progress, stamper)
+            session.rollback()
+            if upload_findings or not all(o.ok for o in outcomes):
+                stamper.stop()  # the stamps of a rejected batch are discarded unread
+                return _reject(session, info, worker_id, outcomes, upload_findings, clock())
+            stamped = stamper.result(outcomes)
             try:
                 return _accept(session, info, worker_id, outcomes, stamped, spool, clock())
             except IntegrityError as exc:

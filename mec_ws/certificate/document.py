@@ -8,7 +8,7 @@ absent); rules convert and judge.  ``Node.loc(attr)`` gives the location used in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -24,22 +24,74 @@ def q(local: str) -> str:
 
 
 _NO_ATTRS: Mapping[str, str] = MappingProxyType({})
+_ASIGNATURA = q("Asignatura")
+_TAG = {
+    local: q(local)
+    for local in (
+        "ServicioFirmante",
+        "Ipes",
+        "Rvoe",
+        "Carrera",
+        "Alumno",
+        "Expedicion",
+        "Asignaturas",
+        "Dreoe",
+        "SepIpes",
+    )
+}
 
 
-@dataclass(frozen=True, slots=True)
 class Node:
-    path: str
-    # A private copy of the element's attributes (a plain dict: rules read it ~1,000 times per
-    # document, and never write it).
-    attrs: Mapping[str, str] = field(default_factory=lambda: _NO_ATTRS)
-    present: bool = True
-    placeholder: bool = False  # an empty <Dreoe/> / <SepIpes/> (see :func:`is_placeholder`)
+    """One element of the document as the rules see it: its location and a copy of its attributes.
 
-    def get(self, name: str) -> str | None:
-        return self.attrs.get(name)
+    Read-only by contract (nothing writes a node after :meth:`DecDocument.from_tree` built it).  A
+    plain slotted class rather than a frozen dataclass: a document has ~60 nodes and rules read
+    them ~650 times per file, so building them and ``get`` are kept as cheap as Python allows
+    (``get`` is the attribute mapping's own ``get``).
+    """
+
+    __slots__ = ("attrs", "get", "path", "placeholder", "present")
+
+    path: str
+    # A private copy of the element's attributes (a plain dict, never written).
+    attrs: Mapping[str, str]
+    present: bool
+    placeholder: bool  # an empty <Dreoe/> / <SepIpes/> (see :func:`is_placeholder`)
+    get: Callable[[str], str | None]  # the value of an attribute, None when absent
+
+    def __init__(
+        self,
+        path: str,
+        attrs: Mapping[str, str] = _NO_ATTRS,
+        present: bool = True,
+        placeholder: bool = False,
+    ) -> None:
+        self.path = path
+        self.attrs = attrs
+        self.present = present
+        self.placeholder = placeholder
+        self.get = attrs.get
 
     def loc(self, name: str | None = None) -> str:
         return f"{self.path}/@{name}" if name else self.path
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Node):
+            return NotImplemented
+        return (self.path, dict(self.attrs), self.present, self.placeholder) == (
+            other.path,
+            dict(other.attrs),
+            other.present,
+            other.placeholder,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # compared by value, like the mapping it holds
+
+    def __repr__(self) -> str:
+        return (
+            f"Node(path={self.path!r}, attrs={dict(self.attrs)!r}, present={self.present!r}, "
+            f"placeholder={self.placeholder!r})"
+        )
 
 
 SEP_NODES: tuple[str, ...] = ("Dreoe", "SepIpes")
@@ -56,11 +108,14 @@ def sep_placeholders(root: etree._Element) -> list[etree._Element]:
     return [el for el in root if el.tag in (q("Dreoe"), q("SepIpes")) and is_placeholder(el)]
 
 
-def _node(parent: etree._Element | None, local: str, path: str) -> Node:
-    el = parent.find(q(local)) if parent is not None else None
+def _node_of(el: etree._Element | None, path: str) -> Node:
     if el is None:
         return Node(path=path, present=False)
     return Node(path=path, attrs=dict(el.items()), placeholder=is_placeholder(el))
+
+
+def _node(parent: etree._Element | None, local: str, path: str) -> Node:
+    return _node_of(parent.find(q(local)) if parent is not None else None, path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,24 +150,27 @@ class DecDocument:
     @classmethod
     def from_tree(cls, tree: etree._ElementTree | etree._Element) -> DecDocument:
         root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
-        ipes_el = root.find(q("Ipes"))
-        asigs_el = root.find(q("Asignaturas"))
+        first: dict[object, etree._Element] = {}  # the first child of Dec with each tag (as find())
+        for child in root:
+            first.setdefault(child.tag, child)
+        ipes_el = first.get(_TAG["Ipes"])
+        asigs_el = first.get(_TAG["Asignaturas"])
         subjects: list[Node] = []
         if asigs_el is not None:
-            for i, el in enumerate(asigs_el.iterchildren(q("Asignatura")), start=1):
+            for i, el in enumerate(asigs_el.iterchildren(_ASIGNATURA), start=1):
                 subjects.append(Node(f"Dec/Asignaturas/Asignatura[{i}]", dict(el.items())))
         return cls(
             root=root,
             dec=Node("Dec", dict(root.items())),
-            servicio_firmante=_node(root, "ServicioFirmante", "Dec/ServicioFirmante"),
-            ipes=_node(root, "Ipes", "Dec/Ipes"),
+            servicio_firmante=_node_of(first.get(_TAG["ServicioFirmante"]), "Dec/ServicioFirmante"),
+            ipes=_node_of(ipes_el, "Dec/Ipes"),
             responsable=_node(ipes_el, "Responsable", "Dec/Ipes/Responsable"),
-            rvoe=_node(root, "Rvoe", "Dec/Rvoe"),
-            carrera=_node(root, "Carrera", "Dec/Carrera"),
-            alumno=_node(root, "Alumno", "Dec/Alumno"),
-            expedicion=_node(root, "Expedicion", "Dec/Expedicion"),
-            asignaturas=_node(root, "Asignaturas", "Dec/Asignaturas"),
+            rvoe=_node_of(first.get(_TAG["Rvoe"]), "Dec/Rvoe"),
+            carrera=_node_of(first.get(_TAG["Carrera"]), "Dec/Carrera"),
+            alumno=_node_of(first.get(_TAG["Alumno"]), "Dec/Alumno"),
+            expedicion=_node_of(first.get(_TAG["Expedicion"]), "Dec/Expedicion"),
+            asignaturas=_node_of(asigs_el, "Dec/Asignaturas"),
             asignatura=tuple(subjects),
-            dreoe=_node(root, "Dreoe", "Dec/Dreoe"),
-            sep_ipes=_node(root, "SepIpes", "Dec/SepIpes"),
+            dreoe=_node_of(first.get(_TAG["Dreoe"]), "Dec/Dreoe"),
+            sep_ipes=_node_of(first.get(_TAG["SepIpes"]), "Dec/SepIpes"),
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from mec_ws.certificate.document import DecDocument
 from mec_ws.findings import CODES, Finding, Status
@@ -43,10 +44,22 @@ def skipped(code: str, message: str, location: str = "") -> Finding:
     )
 
 
+_CACHED_TEXT = 32  # longer texts are parsed each time, never kept (the cache stays small)
+
+
 def decimal_or_none(value: str | None) -> Decimal | None:
     """The decimal text of an attribute, or None when absent or not a finite number."""
     if value is None:
         return None
+    return _cached_decimal(value) if len(value) <= _CACHED_TEXT else _decimal(value)
+
+
+@lru_cache(maxsize=4096)  # a pure function of the text (Decimal is immutable); a batch repeats few
+def _cached_decimal(value: str) -> Decimal | None:
+    return _decimal(value)
+
+
+def _decimal(value: str) -> Decimal | None:
     try:
         number = Decimal(value.strip())
     except (InvalidOperation, ValueError):

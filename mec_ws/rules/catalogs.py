@@ -11,8 +11,8 @@ from mec_ws.registry import ValidationContext
 from mec_ws.rules.base import Rule, error
 
 
-def _fields(doc: DecDocument) -> Iterator[tuple[Node, str, str]]:
-    """(node, attribute, catalog) for every catalog-valued attribute of the document."""
+def _top_fields(doc: DecDocument) -> Iterator[tuple[Node, str, str]]:
+    """(node, attribute, catalog) for the catalog-valued attributes outside the subjects."""
     yield doc.ipes, "idEntidadFederativa", "entidad_federativa"
     yield doc.responsable, "idCargo", "cargo"
     yield doc.carrera, "idTipoPeriodo", "tipo_periodo"
@@ -20,13 +20,33 @@ def _fields(doc: DecDocument) -> Iterator[tuple[Node, str, str]]:
     yield doc.alumno, "idGenero", "genero"
     yield doc.expedicion, "idTipoCertificacion", "tipo_certificacion"
     yield doc.expedicion, "idLugarExpedicion", "entidad_federativa"
+
+
+def _fields(doc: DecDocument) -> Iterator[tuple[Node, str, str]]:
+    """(node, attribute, catalog) for every catalog-valued attribute of the document, in order."""
+    yield from _top_fields(doc)
     for subject in doc.asignatura:
         yield subject, "idTipoAsignatura", "tipo_asignatura"
         yield subject, "idObservaciones", "observaciones"  # optional: checked only when present
 
 
+def _subjects_known(doc: DecDocument) -> bool:
+    """True when every subject's catalog values are known (the common case, checked in one pass)."""
+    tipos, observaciones = catalogs.load("tipo_asignatura"), catalogs.load("observaciones")
+    for subject in doc.asignatura:
+        tipo, observacion = subject.get("idTipoAsignatura"), subject.get("idObservaciones")
+        if (tipo is not None and tipo.strip() not in tipos) or (
+            observacion is not None and observacion.strip() not in observaciones
+        ):
+            return False
+    return True
+
+
 def check_catalogs(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding]:
-    for node, attribute, catalog in _fields(doc):
+    # the subjects' values checked in one pass first: when all are known (the common case) only the
+    # few fields outside the subjects can yield findings
+    fields = _top_fields(doc) if _subjects_known(doc) else _fields(doc)
+    for node, attribute, catalog in fields:
         value = node.get(attribute)
         if value is None or not node.present:
             continue  # a required one that is absent is an XSD finding

@@ -147,32 +147,66 @@ def figures(doc: DecDocument) -> SubjectFigures:
     return cached
 
 
+def _cadena_nodes(doc: DecDocument) -> list[Node]:
+    """The node of each of the 33 fixed cadena fields, in order."""
+    nodes = {
+        "": doc.dec,
+        "ServicioFirmante": doc.servicio_firmante,
+        "Ipes": doc.ipes,
+        "Ipes/Responsable": doc.responsable,
+        "Rvoe": doc.rvoe,
+        "Carrera": doc.carrera,
+        "Alumno": doc.alumno,
+        "Expedicion": doc.expedicion,
+        "Asignaturas": doc.asignaturas,
+    }
+    return [nodes[path] for path, _ in CADENA_FIELDS]
+
+
 def _cadena_fields(doc: DecDocument) -> list[tuple[Node, str, str | None]]:
     """(node, attribute, raw value) of every field of the 33-field cadena, in order, read from the
     document's nodes: the same values :func:`mec_ws.certificate.cadena.cadena_original` reads from
-    the tree, without walking the tree again."""
-    fields = doc.derived.get("cadena_fields")
-    if fields is None:
-        nodes = {
-            "": doc.dec,
-            "ServicioFirmante": doc.servicio_firmante,
-            "Ipes": doc.ipes,
-            "Ipes/Responsable": doc.responsable,
-            "Rvoe": doc.rvoe,
-            "Carrera": doc.carrera,
-            "Alumno": doc.alumno,
-            "Expedicion": doc.expedicion,
-            "Asignaturas": doc.asignaturas,
-        }
-        fields = [(nodes[path], attr, nodes[path].attrs.get(attr)) for path, attr in CADENA_FIELDS]
+    the tree, without walking the tree again.  Only for locations (rarely needed); the values alone
+    are :func:`_cadena_values`."""
+    fields = [
+        (node, attr, node.get(attr))
+        for node, (_, attr) in zip(_cadena_nodes(doc), CADENA_FIELDS, strict=True)
+    ]
+    for node in doc.asignatura:
+        fields += [(node, attr, node.get(attr)) for attr in ASIGNATURA_FIELDS]
+    return fields
+
+
+_FIXED_ATTRS = tuple(attr for _, attr in CADENA_FIELDS)
+
+
+def _cadena_values(doc: DecDocument) -> list[str | None]:
+    """The raw value of every field of the 33-field cadena, in order (computed once per document)."""
+    values = doc.derived.get("cadena_values")
+    if values is None:
+        values = [node.get(attr) for node, attr in zip(_cadena_nodes(doc), _FIXED_ATTRS, strict=True)]
         for node in doc.asignatura:
-            attrs = node.attrs
-            fields += [(node, attr, attrs.get(attr)) for attr in ASIGNATURA_FIELDS]
-        doc.derived["cadena_fields"] = fields
-    return fields  # type: ignore[return-value]
+            values += map(node.get, ASIGNATURA_FIELDS)
+        doc.derived["cadena_values"] = values
+    return values  # type: ignore[return-value]
 
 
 _VARIANT_32_SKIPS = CADENA_FIELDS.index(VARIANT_32_OMITS)
+_NOT_NORMAL = ("  ", "\t", "\n", "\r", "| ", " |")
+
+
+def _joined(values: list[str | None]) -> str:
+    return "|".join([v or "" for v in values])
+
+
+def _cadena_text(values: list[str | None], raw: str) -> str:
+    """``join`` of the normalised values; ``raw`` is :func:`_joined` of them.  When the values joined
+    as they are hold no whitespace that ``normalize`` would change (no tab or line break, no double
+    space, no space next to a separator or at either end), each value is already normal and the
+    joined text is the cadena itself."""
+    if raw[:1] != " " and raw[-1:] != " " and not any(bad in raw for bad in _NOT_NORMAL):
+        return f"||{raw}||"
+    return join([normalize(value) for value in values])
 
 
 def document_cadena(doc: DecDocument, variant: int = 33) -> str:
@@ -182,14 +216,28 @@ def document_cadena(doc: DecDocument, variant: int = 33) -> str:
     key = f"cadena_{variant}"
     text = doc.derived.get(key)
     if text is None:
-        fields = _cadena_fields(doc)
+        values = _cadena_values(doc)
         if variant == 32:
-            fields = fields[:_VARIANT_32_SKIPS] + fields[_VARIANT_32_SKIPS + 1 :]
-        text = doc.derived[key] = join([normalize(value) for _, _, value in fields])
+            values = values[:_VARIANT_32_SKIPS] + values[_VARIANT_32_SKIPS + 1 :]
+            raw = _joined(values)
+        else:
+            raw = _raw_cadena(doc)
+        text = doc.derived[key] = _cadena_text(values, raw)
     assert isinstance(text, str)
     return text
 
 
+def _raw_cadena(doc: DecDocument) -> str:
+    """The 33 fields' raw values joined by ``|`` (computed once per document)."""
+    raw = doc.derived.get("cadena_raw")
+    if raw is None:
+        raw = doc.derived["cadena_raw"] = _joined(_cadena_values(doc))
+    assert isinstance(raw, str)
+    return raw
+
+
 def pipe_fields(doc: DecDocument) -> list[str]:
     """Locations of the cadena values of ``doc`` that contain ``|`` (as ``fields_with_pipe``)."""
+    if _raw_cadena(doc).count("|") == len(_cadena_values(doc)) - 1:  # only the separators
+        return []
     return [node.loc(attr) for node, attr, value in _cadena_fields(doc) if value is not None and "|" in value]

@@ -12,6 +12,7 @@ gives the orchestrator the matched variant (33, 32 or None) directly.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
@@ -46,13 +47,37 @@ def _parse(text: str) -> x509.Certificate | ValueError:
         return exc
 
 
+@dataclass(frozen=True, slots=True)
+class _Officer:
+    """What the rules read of an officer's certificate, derived once per certificate (a batch
+    repeats one officer's certificate in every file)."""
+
+    cert: x509.Certificate
+    der: bytes
+    number: str
+
+
+@lru_cache(maxsize=256)
+def _officer_of(text: str) -> _Officer | None:
+    parsed = _parse(text)
+    if isinstance(parsed, ValueError):
+        return None
+    return _Officer(
+        cert=parsed,
+        der=parsed.public_bytes(serialization.Encoding.DER),
+        number=certificate_number(parsed),
+    )
+
+
+def _officer(doc: DecDocument) -> _Officer | None:
+    text = doc.dec.get("certificadoResponsable")
+    return _officer_of(text) if text else None
+
+
 def officer_certificate(doc: DecDocument) -> x509.Certificate | None:
     """The certificate in ``Dec/@certificadoResponsable``, or None when absent or unreadable."""
-    text = doc.dec.get("certificadoResponsable")
-    if not text:
-        return None
-    parsed = _parse(text)
-    return parsed if isinstance(parsed, x509.Certificate) else None
+    officer = _officer(doc)
+    return officer.cert if officer is not None else None
 
 
 def _fmt(when: datetime) -> str:
@@ -79,12 +104,12 @@ def check_certificate(doc: DecDocument, ctx: ValidationContext) -> Iterator[Find
 
 def check_certificate_number(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding]:
     loc = doc.dec.loc("noCertificadoResponsable")
-    cert = officer_certificate(doc)
-    if cert is None:
+    officer = _officer(doc)
+    if officer is None:
         yield skipped("NO_CERTIFICADO_NO_COINCIDE", _NO_CERT, loc)
         return
     declared = doc.dec.get("noCertificadoResponsable")
-    expected = certificate_number(cert)
+    expected = officer.number
     if (declared or "").strip() != expected:
         yield error(
             "NO_CERTIFICADO_NO_COINCIDE",
@@ -96,12 +121,12 @@ def check_certificate_number(doc: DecDocument, ctx: ValidationContext) -> Iterat
 
 def check_curp(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding]:
     loc = doc.responsable.loc("curp")
-    cert = officer_certificate(doc)
-    if cert is None:
+    officer = _officer(doc)
+    if officer is None:
         yield skipped("CURP_RESPONSABLE_NO_COINCIDE", _NO_CERT, loc)
         return
     declared = (doc.responsable.get("curp") or "").strip().upper()
-    in_cert = subject_curp(cert)
+    in_cert = subject_curp(officer.cert)
     if in_cert is None:
         yield error(
             "CURP_RESPONSABLE_NO_COINCIDE",
@@ -122,6 +147,15 @@ def issue_date(doc: DecDocument) -> datetime | None:
     raw = doc.expedicion.get("fecha")
     if raw is None:
         return None
+    return _issue_date(raw) if len(raw) <= 32 else _read_issue_date(raw)
+
+
+@lru_cache(maxsize=4096)  # a pure function of the text; a batch repeats its few issue dates
+def _issue_date(raw: str) -> datetime | None:
+    return _read_issue_date(raw)
+
+
+def _read_issue_date(raw: str) -> datetime | None:
     try:
         naive = datetime.strptime(raw.strip(), DATE_FORMAT)
     except ValueError:
@@ -197,16 +231,16 @@ def check_registered_officer(doc: DecDocument, ctx: ValidationContext) -> Iterat
             _CERT_LOC,
         )
         return
-    cert = officer_certificate(doc)
-    if cert is None:
+    officer = _officer(doc)
+    if officer is None:
         yield skipped("RESPONSABLE_NO_REGISTRADO", _NO_CERT, _CERT_LOC)
         return
     campus = (doc.ipes.get("idCampus") or "").strip()
-    der = cert.public_bytes(serialization.Encoding.DER)
+    der = officer.der
     if not any(o.campus_id == campus and o.certificate_der == der for o in ctx.officers):
         yield error(
             "RESPONSABLE_NO_REGISTRADO",
-            f"El certificado de e.firma número {certificate_number(cert)} no está registrado como "
+            f"El certificado de e.firma número {officer.number} no está registrado como "
             f"responsable del campus {campus or '(sin idCampus)'}.",
             _CERT_LOC,
         )
@@ -219,12 +253,12 @@ def check_officer_cargo(doc: DecDocument, ctx: ValidationContext) -> Iterator[Fi
             "CARGO_NO_COINCIDE", "no se dieron los responsables registrados de los campus.", _CERT_LOC
         )
         return
-    cert = officer_certificate(doc)
-    if cert is None:
+    officer = _officer(doc)
+    if officer is None:
         yield skipped("CARGO_NO_COINCIDE", _NO_CERT, _CERT_LOC)
         return
     campus = (doc.ipes.get("idCampus") or "").strip()
-    der = cert.public_bytes(serialization.Encoding.DER)
+    der = officer.der
     registered = [o for o in ctx.officers if o.campus_id == campus and o.certificate_der == der]
     if not registered:
         return  # RESPONSABLE_NO_REGISTRADO says it

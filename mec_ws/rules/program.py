@@ -113,10 +113,34 @@ def _with_program(
     return run
 
 
+class _ProgramIndex:
+    """What the rules derive from one registered program, computed once per program (not per file)."""
+
+    __slots__ = ("by_id", "program", "required")
+
+    def __init__(self, program: StudyProgram) -> None:
+        self.program = program  # held: the cache key is its id()
+        self.by_id: dict[str, ProgramSubject] = {}
+        for subject in program.subjects:  # the first of a repeated id wins, as in StudyProgram.subject
+            self.by_id.setdefault(subject.id_asignatura, subject)
+        self.required = tuple(s for s in program.subjects if s.id_tipo in COUNTED_TYPES)
+
+
+_INDEXES: dict[int, _ProgramIndex] = {}
+
+
+def _index(program: StudyProgram) -> _ProgramIndex:
+    """The index of ``program``; a batch looks its program up once and validates every file with it."""
+    index = _INDEXES.get(id(program))
+    if index is None or index.program is not program:
+        if len(_INDEXES) >= 64:
+            _INDEXES.clear()
+        index = _INDEXES[id(program)] = _ProgramIndex(program)
+    return index
+
+
 def _subjects_match(doc: DecDocument, program: StudyProgram) -> Iterator[Finding]:
-    by_id: dict[str, ProgramSubject] = {}
-    for subject in program.subjects:  # the first of a repeated id wins, as in StudyProgram.subject
-        by_id.setdefault(subject.id_asignatura, subject)
+    by_id = _index(program).by_id
     for node in doc.asignatura:
         id_asignatura = node.get("idAsignatura")
         if id_asignatura is None:
@@ -187,7 +211,7 @@ def _completeness(doc: DecDocument, program: StudyProgram) -> Iterator[Finding]:
         id_asignatura = node.get("idAsignatura")
         if id_asignatura is not None and grade is not None and grade >= passing:
             passed.add(id_asignatura.strip())
-    required = [s for s in program.subjects if s.id_tipo in COUNTED_TYPES]
+    required = _index(program).required
     missing = [s for s in required if s.id_asignatura not in passed]
     location = doc.expedicion.loc("idTipoCertificacion")
     if tipo == 79 and missing:

@@ -123,3 +123,45 @@ def test_a_pipe_and_an_unreadable_grade_are_seen_through_the_view(ctx: Validatio
     assert pipe_fields(doc) == ["Dec/Asignaturas/Asignatura[1]/@calificacion"]
     codes = {f.code for f in validate_file("x.xml", text, ctx).findings}
     assert {"VALOR_CON_BARRA", "CALIFICACION_INVALIDA", "SELLO_INVALIDO"} <= codes
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        " JUAN",  # leading space (first field of its element, after a separator)
+        "JUAN ",  # trailing space
+        "JUAN  CARLOS",  # a run of spaces
+        "JUAN\tCARLOS",  # a tab
+        "JUAN\n CARLOS",  # a line break (an attribute value keeps it as a character reference)
+        "JUAN | CARLOS",  # a pipe with spaces around it
+        "JUAN|CARLOS",
+        "",
+    ],
+)
+def test_cadena_built_once_normalises_like_the_cadena(value: str) -> None:
+    """The joined text is taken as is only when no value needs normalising; any other value falls
+    back to normalising each one, and both give the cadena the reference code builds."""
+    valid = next(data for name, data in UPLOAD if name.startswith("valido_"))
+    root = read_xml(valid).getroot()
+    alumno = root.find("{https://www.siged.sep.gob.mx/certificados/}Alumno")
+    assert alumno is not None
+    alumno.set("nombre", value)
+    if value:
+        root.set("version", f" {root.get('version')}")  # the very first field, with a leading space
+    doc = DecDocument.from_tree(root)
+    for variant in (33, 32):
+        assert document_cadena(doc, variant) == cadena_original(root, variant=variant)
+    assert pipe_fields(doc) == fields_with_pipe(root)
+
+
+def test_cadena_of_a_document_without_optional_nodes() -> None:
+    valid = next(data for name, data in UPLOAD if name.startswith("valido_"))
+    root = read_xml(valid).getroot()
+    for local in ("ServicioFirmante", "Rvoe"):
+        el = root.find(f"{{https://www.siged.sep.gob.mx/certificados/}}{local}")
+        assert el is not None
+        root.remove(el)
+    root.set("tipoCertificado", "5 ")  # a trailing space before a separator
+    doc = DecDocument.from_tree(root)
+    for variant in (33, 32):
+        assert document_cadena(doc, variant) == cadena_original(root, variant=variant)
