@@ -412,3 +412,36 @@ def test_a_file_in_an_answer_streams_byte_for_byte(
         f"//m:{operation}Response/m:archivoBase64/text()", namespaces=NS
     )
     assert base64.b64decode(encoded)
+
+
+class _Breaks(io.BytesIO):
+    """A request body whose connection drops after ``after`` bytes."""
+
+    def __init__(self, data: bytes, after: int) -> None:
+        super().__init__(data)
+        self.after = after
+
+    def read(self, size: int | None = -1) -> bytes:
+        left = self.after - self.tell()
+        if left <= 0:
+            raise ConnectionResetError("el cliente se fue")
+        return super().read(left if size is None or size < 0 else min(size, left))
+
+
+def test_a_client_that_leaves_midway_leaves_no_spool_and_no_batch(endpoint: Endpoint, world: World) -> None:
+    content = zip_of({f"c{n}.xml": world.certificate(n) for n in range(3)})
+    body = carga(world.folio(3), base64.b64encode(content).decode())
+    endpoint.router.routes[SOAP_PATH].guard.spool_threshold = STREAMED
+    seen: list[str] = []
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/mec/ws",
+        "CONTENT_TYPE": "text/xml",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": _Breaks(body, len(body) // 2),
+    }
+    payload = b"".join(endpoint.router(environ, lambda status, headers: seen.append(status)))
+    assert seen[0].startswith("500") and b"Client.SolicitudInvalida" in payload
+    assert endpoint.recorder.calls == []
+    with world.sessions() as s:
+        assert s.scalars(select(Batch)).all() == []
