@@ -107,6 +107,16 @@ def check_port(host: str, port: int) -> None:
             ) from None
 
 
+def _positive(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"debe ser un número entero (se recibió {raw!r})") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"debe ser al menos 1 (se recibió {value})")
+    return value
+
+
 # --- mec-ws worker ------------------------------------------------------------------------------
 
 
@@ -124,9 +134,42 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    if args.processes > 1:
+        return _worker_processes(args.processes, once=args.once, stop=stop)
     claimed = run_worker(settings, once=args.once, stop_event=stop)
     print(f"Trabajador detenido; lotes tomados: {claimed}.")
     return 0
+
+
+def _worker_processes(count: int, *, once: bool, stop: threading.Event) -> int:
+    """``count`` ``mec-ws worker`` children, each taking whole batches (each batch is still
+    processed by one of them).  Without ``--una-vez`` each is restarted if it dies, until a
+    signal stops them all; with it, they end when nothing is pending.  Status 0 when all ended
+    cleanly."""
+    argv = [*WORKER_ARGV, *(["--una-vez"] if once else [])]
+    if once:
+        children = [subprocess.Popen(argv, preexec_fn=_die_with_parent) for _ in range(count)]
+        log.info("%d trabajadores iniciados (pid %s)", count, ", ".join(str(c.pid) for c in children))
+        while not stop.wait(0.2) and any(c.poll() is None for c in children):
+            pass
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        codes = [child.wait() for child in children]
+        print(f"{count} trabajadores detenidos; estados de salida: {', '.join(map(str, codes))}.")
+        return 0 if all(code == 0 for code in codes) else 1
+    supervisors = [WorkerSupervisor(argv) for _ in range(count)]
+    for supervisor in supervisors:
+        supervisor.start()
+    log.info("%d trabajadores iniciados", count)
+    while not stop.wait(0.5):
+        if all(s.gave_up.is_set() for s in supervisors):
+            log.error("todos los trabajadores fallan al iniciar; se detiene")
+            break
+    for supervisor in supervisors:
+        supervisor.stop()
+    print(f"{count} trabajadores detenidos.")
+    return 0 if stop.is_set() else 1
 
 
 # --- mec-ws serve -------------------------------------------------------------------------------
@@ -406,4 +449,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--una-vez", dest="once", action="store_true", help="termina cuando no queden lotes pendientes"
     )
     hidden_alias(worker, a, "--once")
+    worker.add_argument(
+        "--procesos",
+        dest="processes",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="procesos trabajadores en esta máquina, cada uno toma lotes enteros (por omisión 1)",
+    )
     worker.set_defaults(func=cmd_worker)

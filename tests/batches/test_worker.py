@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -101,6 +102,33 @@ def test_cli_worker_once(world: World, database_url: str) -> None:
     assert done.returncode == 0, done.stderr.decode()
     assert "lotes tomados: 1" in done.stdout.decode()
     assert _batch(world, numero).estatus is EstatusLote.ACEPTADO
+
+
+def test_cli_worker_processes_share_the_queue(world: World, database_url: str) -> None:
+    batches = [_upload(world, 1, first=n)[1] for n in range(4)]
+    env = {**os.environ, "MEC_DATABASE_URL": database_url, "MEC_DATA_DIR": str(world.settings.data_dir)}
+    done = subprocess.run(
+        [*WORKER_CMD, "worker", "--procesos", "2", "--una-vez"],
+        env=env,
+        capture_output=True,
+        timeout=180,
+        check=False,
+    )
+    out = done.stdout.decode()
+    assert done.returncode == 0, done.stderr.decode() + out
+    taken = [int(n) for n in re.findall(r"lotes tomados: (\d+)", out)]
+    assert len(taken) == 2 and sum(taken) == 4, out  # two processes; each batch taken exactly once
+    assert "2 trabajadores detenidos; estados de salida: 0, 0." in out
+    assert all(_batch(world, n).estatus is EstatusLote.ACEPTADO for n in batches)
+    assert _count(world, Certificate) == 4
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "dos"])
+def test_cli_worker_processes_must_be_a_positive_number(value: str) -> None:
+    done = subprocess.run(
+        [*WORKER_CMD, "worker", "--procesos", value], capture_output=True, timeout=60, check=False
+    )
+    assert done.returncode == 2 and "--procesos" in done.stderr.decode()
 
 
 SLOW_WORKER = [sys.executable, str(Path(__file__).with_name("slow_worker.py"))]
