@@ -92,6 +92,9 @@ class User(Base):
     is_operator: Mapped[bool] = mapped_column(Boolean, default=False)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     failed_logins: Mapped[int] = mapped_column(default=0)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    """Portal sessions carry the epoch they began in; ``Salir`` or a new password moves it on,
+    which ends every session of the account (a copied cookie included)."""
     locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -156,7 +156,7 @@ def create_app(mec: MecApp, settings: Settings, *, secret_key: str | None = None
             g.expired = True
             return None
         with mec.sessions() as s:
-            principal = auth.active_principal(s, int(uid))
+            principal = auth.active_principal(s, int(uid), int(session.get("epoca", -1)))
             s.rollback()
         if principal is None:
             session.clear()

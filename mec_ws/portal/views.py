@@ -19,7 +19,7 @@ from mec_ws.catalogs import load as load_catalog
 from mec_ws.errors import MecError, SolicitudInvalida
 from mec_ws.incoming import IncomingFile, discard, spool_stream
 from mec_ws.portal.app import fault, ipes_required, login_required, not_found, services, who
-from mec_ws.services import registration, registry_admin, web_queries
+from mec_ws.services import auth, registration, registry_admin, web_queries
 from mec_ws.services.dto import (
     Archivo,
     EstatusCertificado,
@@ -96,12 +96,20 @@ def login() -> Any:
             session.permanent = True
             session["uid"] = principal.user_id
             session["seen"] = services().clock().timestamp()
+            with services().sessions() as s:
+                session["epoca"] = auth.session_epoch(s, principal.user_id)
+                s.rollback()
             return redirect(url_for("sep.index") if principal.is_operator else url_for("ipes.inicio"))
     return render_template("login.html", error=error, usuario=usuario, expired=g.expired)
 
 
 @ipes.route("/salir", methods=["POST"])
 def salir() -> Response:
+    uid = session.get("uid")
+    if uid is not None and g.who is not None:  # every session of the account ends, copies included
+        with services().sessions() as s:
+            auth.end_sessions(s, int(uid))
+            s.commit()
     session.clear()
     return redirect(url_for("ipes.login", salida=1))
 

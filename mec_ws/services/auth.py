@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from mec_ws import db, passwords
@@ -118,10 +118,11 @@ def _attempt(session: Session, usuario: str, password: str, now: datetime) -> Pr
     return principal
 
 
-def active_principal(session: Session, user_id: int) -> Principal | None:
-    """The identity of a logged-in user, or None when the account is gone or disabled since."""
+def active_principal(session: Session, user_id: int, epoch: int | None = None) -> Principal | None:
+    """The identity of a logged-in user, or None when the account is gone or disabled since, or
+    (with the ``epoch`` its portal session began in) when that session was ended since."""
     user = session.get(User, user_id)
-    if user is None or user.disabled:
+    if user is None or user.disabled or (epoch is not None and epoch != user.session_epoch):
         return None
     return Principal(
         user_id=user.id,
@@ -129,6 +130,20 @@ def active_principal(session: Session, user_id: int) -> Principal | None:
         institution_id=user.institution_id,
         is_operator=user.is_operator,
     )
+
+
+def session_epoch(session: Session, user_id: int) -> int:
+    """The epoch a portal session beginning now carries (see :func:`end_sessions`)."""
+    user = session.get(User, user_id)
+    return user.session_epoch if user is not None else 0
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """End every portal session of the account (``Salir``; a copied cookie stops working too).
+
+    The caller commits.
+    """
+    session.execute(update(User).where(User.id == user_id).values(session_epoch=User.session_epoch + 1))
 
 
 def unlock(session: Session, username: str) -> bool:

@@ -253,5 +253,6 @@ def activate(session: Session, token: str, password: str, *, now: datetime) -> U
     user.password_hash = passwords.hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
+    user.session_epoch += 1  # a new password ends the sessions begun with the old one
     session.flush()
     return user

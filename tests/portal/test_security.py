@@ -8,11 +8,13 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from mec_ws.errors import Autenticacion, CuentaBloqueada
 from mec_ws.portal.app import create_app
 from mec_ws.portal.secret import load_secret
 from mec_ws.services import auth, registry_admin
+from models import User
 from tests.portal.conftest import SECRET, Portal
 from tests.services.world import PASSWORD, add_certificate
 
@@ -26,6 +28,38 @@ def test_login_then_logout(portal: Portal) -> None:
     r = portal.post(c, "/portal/salir", {}, page="/portal/inicio")
     assert r.status_code == 302
     assert c.get("/portal/inicio").status_code == 302  # back to the login
+
+
+def test_a_copied_session_cookie_ends_with_salir(portal: Portal) -> None:
+    """Salir ends every session of the account: a copy of the cookie taken before is refused, and
+    so is the account's session in another browser; a new login works."""
+    c, other = portal.client(), portal.client()
+    portal.login(c, "ipes1")
+    portal.login(other, "ipes1")
+    stolen = c.get_cookie("mec_portal", path="/portal")
+    assert stolen is not None
+    assert portal.post(c, "/portal/salir", {}, page="/portal/inicio").status_code == 302
+    thief = portal.client()
+    thief.set_cookie(stolen.key, stolen.value, domain=stolen.domain or "localhost", path=stolen.path)
+    assert thief.get("/portal/inicio").status_code == 302
+    assert other.get("/portal/inicio").status_code == 302
+    again = portal.client()
+    portal.login(again, "ipes1")
+    assert again.get("/portal/inicio").status_code == 200
+
+
+def test_a_new_password_ends_the_sessions_begun_before(portal: Portal) -> None:
+    c = portal.client()
+    portal.login(c, "ipes1")
+    assert c.get("/portal/inicio").status_code == 200
+    with portal.world.sessions() as s:
+        user = s.scalars(select(User).where(User.username == "ipes1")).one()
+        token = registry_admin.issue_activation(s, user, now=portal.world.clock())
+        s.commit()
+    with portal.world.sessions() as s:
+        registry_admin.activate(s, token, "otra-contraseña-larga-2026", now=portal.world.clock())
+        s.commit()
+    assert c.get("/portal/inicio").status_code == 302
 
 
 def test_wrong_password_is_shown_with_its_code(portal: Portal) -> None:
