@@ -14,6 +14,11 @@ are spyne's as for any other request.
 The base64 text is checked as it streams: only the base64 alphabet and XML white space, padding
 only at the end, a length that is a multiple of 4; anything else is ``Client.SolicitudInvalida``
 (what spyne answers for a value that is not base64).  Smaller bodies take spyne's own path.
+
+Answers go the other way: an operation whose file (an export, a result ZIP, a PDF…) is over
+:data:`STREAM_ANSWER_OVER` gives spyne :data:`OUTGOING_MARKER` instead of the file and leaves the
+file under :data:`OUTGOING_KEY`; the endpoint (:mod:`mec_ws.soap.app`) sends spyne's document
+around it with the file's base64 streamed in its place (:class:`StreamedAnswer`).
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ INCOMING_KEY = "mec.incoming"
 OUTGOING_KEY = "mec.outgoing"
 """WSGI environment key of the :class:`~mec_ws.services.dto.Archivo` an answer streams."""
 STREAM_ANSWER_OVER = 1024 * 1024
-"""Files larger than this go out streamed (see :func:`streamed_answer`)."""
+"""Files larger than this go out streamed (see :class:`StreamedAnswer`)."""
 OUTGOING_MARKER = os.urandom(24)
 """What spyne serializes in place of a streamed file (its base64 is found and replaced)."""
 _ANSWER_BLOCK = 3 * 256 * 1024
