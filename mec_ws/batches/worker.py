@@ -21,6 +21,10 @@ Claims, takeover and tries (``contract.md``: a batch always ends, within minutes
   commit: writing one every 10 files took close to a tenth of a batch's time);
   if its claim was taken over meanwhile, it stops without writing anything else.  Any number of
   workers may run against one PostgreSQL database.
+- A batch of more than ``MEC_LOTE_TROZO`` (1000) certificates is cut into chunks by the worker that
+  claimed it; a worker with no batch to claim runs chunks of such a batch (with ``--una-vez`` it
+  waits while one is being cut or has chunks left), and the claiming worker judges the whole batch
+  in the one final transaction (:mod:`mec_ws.batches.chunks`).
 
 Environment (all optional): ``MEC_WORKER_LEASE_SECONDS`` (300), ``MEC_WORKER_STALE_SECONDS``
 (30), ``MEC_WORKER_HEARTBEAT_SECONDS`` (5), ``MEC_WORKER_MAX_TRIES`` (3),
@@ -273,15 +277,16 @@ class Worker:
 
     def _drop_chunks_if_mine(self, s: Session, numero_lote: int) -> None:
         """Delete the chunks of a batch this worker still holds (no other claim's chunks)."""
-        mine = select(Batch.numero_lote).where(
-            Batch.numero_lote == numero_lote, Batch.claimed_by == self.worker_id
+        mine = (
+            select(Batch.numero_lote)
+            .where(Batch.numero_lote == numero_lote, Batch.claimed_by == self.worker_id)
+            .with_for_update()  # the batch row first, as everywhere (no lock-order inversion)
         )
         if s.scalar(mine) is not None:
             drop_chunks(s, numero_lote)
 
     def _fail(self, numero_lote: int, reason: str, *, claimed: bool) -> None:
         with self.sessions() as s:
-            s.execute(delete(BatchChunk).where(BatchChunk.numero_lote == numero_lote))
             fail_batch(
                 s,
                 numero_lote,
