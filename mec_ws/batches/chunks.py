@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -422,6 +422,51 @@ def _finding(d: dict[str, Any]) -> Finding:
     return Finding(d["codigo"], d["mensaje"], d["ubicacion"], Status(d["estatus"]))
 
 
+class _Gathered:
+    """The results of the chunks done so far, taken in order by the coordinator as they finish
+    (between its own chunks and while it waits), so that the final step has little left to read:
+    each chunk's outcomes are kept and its stamped XMLs appended to one spool file.  A done chunk
+    never changes (it is written once, ``done``); chunks of another claim are never taken."""
+
+    def __init__(
+        self, numero_lote: int, generation: int, ranges: list[tuple[int, int, int]], spool: IO[bytes]
+    ) -> None:
+        self.numero_lote = numero_lote
+        self.generation = generation
+        self.ranges = ranges
+        self.taken: list[tuple[dict[str, Any], int | None]] = []  # (outcomes, spool offset of its XMLs)
+        self.spool = spool
+
+    @property
+    def complete(self) -> bool:
+        return len(self.taken) == len(self.ranges)
+
+    def absorb(self, sessions: sessionmaker[Session]) -> None:
+        """Take every chunk done next in order (stops at the first one not done)."""
+        while not self.complete:
+            seq, first, stop = self.ranges[len(self.taken)]
+            with sessions() as s:
+                db.read_only(s)
+                row = s.execute(
+                    select(BatchChunk.first, BatchChunk.stop, BatchChunk.outcomes, BatchChunk.stamped).where(
+                        BatchChunk.numero_lote == self.numero_lote,
+                        BatchChunk.seq == seq,
+                        BatchChunk.generation == self.generation,
+                        BatchChunk.done.is_(True),
+                    )
+                ).first()
+                s.rollback()
+            if row is None:
+                return
+            if (row.first, row.stop) != (first, stop) or row.outcomes is None:
+                raise RuntimeError(f"el trozo {seq} del lote {self.numero_lote} no es el que se creó")
+            offset: int | None = None
+            if row.stamped is not None:
+                offset = self.spool.tell()
+                self.spool.write(row.stamped)
+            self.taken.append((row.outcomes, offset))
+
+
 def process_chunked(
     sessions: sessionmaker[Session],
     session: Session,
@@ -448,44 +493,52 @@ def process_chunked(
     _fresh_read(session)
     ctx = context_for(session, info.institution_id, now=info.received_at, settings=settings)
     work = ChunkWork(info, generation, scan, session, ctx, signer, no_signer, owns_session=False)
-    try:
-        while True:
-            chunk = claim_chunk(sessions, worker_id, policy, numero_lote=numero)
-            if chunk is not None:
-                _, _, base = _done_files(sessions, numero, generation)
+    # a large buffer: ~14 KiB per certificate would otherwise be one write call each
+    with tempfile.TemporaryFile(prefix="mec-sellados-", buffering=SPOOL_BUFFER) as spool:
+        gathered = _Gathered(numero, generation, ranges, spool)
+        try:
+            while True:
+                gathered.absorb(sessions)
+                chunk = claim_chunk(sessions, worker_id, policy, numero_lote=numero)
+                if chunk is not None:
+                    _, _, base = _done_files(sessions, numero, generation)
 
-                def report(n: int, base: int = base) -> None:
-                    done = min(base + n, known)
-                    progress(done, known, f"En proceso: {done} de {known} archivos revisados.")
+                    def report(n: int, base: int = base) -> None:
+                        done = min(base + n, known)
+                        progress(done, known, f"En proceso: {done} de {known} archivos revisados.")
 
-                try:
-                    run_chunk(
-                        sessions, work, chunk, worker_id=worker_id, clock=clock, policy=policy, on_file=report
-                    )
-                except ChunkLost:
-                    log.warning("lote %s: el trozo %s lo tomó otro trabajador", numero, chunk.seq)
-                continue
-            count, done_count, done = _done_files(sessions, numero, generation)
-            progress(
-                min(done, known), known, f"En proceso: {min(done, known)} de {known} archivos revisados."
-            )
-            if count != len(ranges):
-                raise ClaimLost(f"los trozos del lote {numero} ya no son de este reclamo")
-            if done_count == count:
-                break
-            time.sleep(policy.wait_seconds)
-    finally:
-        if session.in_transaction():
-            session.rollback()
-    return _judge(sessions, session, info, ranges, generation, scan, scan_findings, worker_id, clock)
+                    try:
+                        run_chunk(
+                            sessions,
+                            work,
+                            chunk,
+                            worker_id=worker_id,
+                            clock=clock,
+                            policy=policy,
+                            on_file=report,
+                        )
+                    except ChunkLost:
+                        log.warning("lote %s: el trozo %s lo tomó otro trabajador", numero, chunk.seq)
+                    continue
+                count, done_count, done = _done_files(sessions, numero, generation)
+                done = min(done, known)
+                progress(done, known, f"En proceso: {done} de {known} archivos revisados.")
+                if count != len(ranges):
+                    raise ClaimLost(f"los trozos del lote {numero} ya no son de este reclamo")
+                if done_count == count:
+                    gathered.absorb(sessions)
+                    break
+                time.sleep(policy.wait_seconds)
+        finally:
+            if session.in_transaction():
+                session.rollback()
+        return _judge(session, info, gathered, scan, scan_findings, worker_id, clock)
 
 
 def _judge(
-    sessions: sessionmaker[Session],
     session: Session,
     info: _BatchInfo,
-    ranges: list[tuple[int, int, int]],
-    generation: int,
+    gathered: _Gathered,
     scan: UploadScan,
     scan_findings: tuple[Finding, ...],
     worker_id: str,
@@ -493,38 +546,19 @@ def _judge(
 ) -> BatchOutcome:
     """The final step: the chunks' results as one batch, rejected or accepted in one transaction."""
     numero = info.numero_lote
-    with sessions() as s:
-        db.read_only(s)
-        rows = s.execute(
-            select(
-                BatchChunk.seq,
-                BatchChunk.generation,
-                BatchChunk.first,
-                BatchChunk.stop,
-                BatchChunk.done,
-                BatchChunk.outcomes,
-            )
-            .where(BatchChunk.numero_lote == numero)
-            .order_by(BatchChunk.seq)
-        ).all()
-        s.rollback()
-    if [(r.seq, r.first, r.stop) for r in rows] != ranges or any(
-        r.generation != generation or not r.done or r.outcomes is None for r in rows
-    ):
+    if not gathered.complete:
         raise RuntimeError(f"los trozos del lote {numero} no están completos")
     outcomes: list[FileOutcome] = []
-    seals: list[dict[str, Any] | None] = []
+    stamped: list[_Stamped] = []
     read_findings: list[Finding] = []
     failure: dict[str, Any] | None = None
+    unstamped = False
     first_by_folio: dict[str, str] = {}
-    for row in rows:
-        data = row.outcomes
+    for (seq, first, stop), (data, offset) in zip(gathered.ranges, gathered.taken, strict=True):
         if "error" in data:
-            raise RuntimeError(f"trozo {row.seq}: {data['error']}")
-        if data["nombres"] != _names_digest(scan.readable_names(row.first, row.stop)):
-            raise RuntimeError(
-                f"el trozo {row.seq} leyó otras entradas (¿límites distintos entre trabajadores?)"
-            )
+            raise RuntimeError(f"trozo {seq}: {data['error']}")
+        if data["nombres"] != _names_digest(scan.readable_names(first, stop)):
+            raise RuntimeError(f"el trozo {seq} leyó otras entradas (¿límites distintos entre trabajadores?)")
         for f in data["archivos"]:
             findings = [_finding(d) for d in f["hallazgos"]]
             folio = f["folio_control"]
@@ -534,7 +568,11 @@ def _judge(
                 else:
                     first_by_folio[folio] = f["nombre"]
             outcomes.append(FileOutcome(len(outcomes) + 1, f["nombre"], folio, tuple(findings)))
-            seals.append(f["sello"])
+            seal = f["sello"]
+            if seal is None or offset is None:
+                unstamped = True
+            elif not unstamped:
+                stamped.append(_stamped(len(outcomes), seal, offset))
         read_findings.extend(_finding(d) for d in data["carga"])
         if data["falla"] is not None and failure is None:
             failure = data["falla"]
@@ -551,54 +589,32 @@ def _judge(
         if failure["configuracion"]:
             raise ConfigurationError(failure["mensaje"])
         raise RuntimeError(f"no se pudo sellar: {failure['mensaje']}")
-    with tempfile.TemporaryFile(prefix="mec-sellados-", buffering=SPOOL_BUFFER) as spool:
-        stamped: list[_Stamped] = []
-        index = 0
-        for row in rows:
-            with sessions() as s:
-                db.read_only(s)
-                blob = s.scalar(
-                    select(BatchChunk.stamped).where(
-                        BatchChunk.numero_lote == numero,
-                        BatchChunk.seq == row.seq,
-                        BatchChunk.generation == generation,
-                    )
-                )
-                s.rollback()
-            count = len(row.outcomes["archivos"])
-            chunk_seals = seals[index : index + count]
-            if blob is None or any(seal is None for seal in chunk_seals):
-                raise RuntimeError(f"el trozo {row.seq} del lote {numero} no tiene sus sellos")
-            base = spool.tell()
-            spool.write(blob)
-            for seal in chunk_seals:
-                assert seal is not None
-                index += 1
-                stamped.append(
-                    _Stamped(
-                        ordinal=index,
-                        folio_control=seal["folio_control"],
-                        folio_digital=seal["folio_digital"],
-                        campus_id=seal["campus_id"],
-                        curp=seal["curp"],
-                        nombre_completo=seal["nombre_completo"],
-                        carrera=seal["carrera"],
-                        id_carrera=seal["id_carrera"],
-                        clave_plan=seal["clave_plan"],
-                        lugar_expedicion=seal["lugar_expedicion"],
-                        fecha_expedicion=date.fromisoformat(seal["fecha_expedicion"]),
-                        offset=base + seal["offset"],
-                        length=seal["length"],
-                    )
-                )
-        if len(stamped) != len(outcomes):  # pragma: no cover - checked chunk by chunk above
-            raise RuntimeError(f"se sellaron {len(stamped)} de {len(outcomes)} archivos")
-        spool.flush()
-        try:
-            return _accept(session, info, worker_id, outcomes, stamped, spool, clock(), cleanup)
-        except IntegrityError as exc:
-            session.rollback()
-            raise RetryBatch(f"conflicto al registrar el lote {numero}: {exc.orig}") from exc
+    if unstamped or len(stamped) != len(outcomes):
+        raise RuntimeError(f"se sellaron {len(stamped)} de {len(outcomes)} archivos del lote {numero}")
+    gathered.spool.flush()
+    try:
+        return _accept(session, info, worker_id, outcomes, stamped, gathered.spool, clock(), cleanup)
+    except IntegrityError as exc:
+        session.rollback()
+        raise RetryBatch(f"conflicto al registrar el lote {numero}: {exc.orig}") from exc
+
+
+def _stamped(ordinal: int, seal: dict[str, Any], base: int) -> _Stamped:
+    return _Stamped(
+        ordinal=ordinal,
+        folio_control=seal["folio_control"],
+        folio_digital=seal["folio_digital"],
+        campus_id=seal["campus_id"],
+        curp=seal["curp"],
+        nombre_completo=seal["nombre_completo"],
+        carrera=seal["carrera"],
+        id_carrera=seal["id_carrera"],
+        clave_plan=seal["clave_plan"],
+        lugar_expedicion=seal["lugar_expedicion"],
+        fecha_expedicion=date.fromisoformat(seal["fecha_expedicion"]),
+        offset=base + seal["offset"],
+        length=seal["length"],
+    )
 
 
 __all__ = [
