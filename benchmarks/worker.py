@@ -36,6 +36,7 @@ import base64
 import contextlib
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -195,9 +196,10 @@ def worker_rate(
 
 def cli_worker_seconds(
     files: DemoFiles, paths: list[Path], url: str | None, work: Path, processes: int, trozo: int
-) -> float:
+) -> tuple[float, float]:
     """Wall-clock seconds of ``mec-ws worker --una-vez [--procesos N]`` processing one batch of
-    ``paths`` received through ``MecApp.carga_certificados`` (fresh database)."""
+    ``paths`` received through ``MecApp.carga_certificados`` (fresh database), and the CPU seconds
+    of its processes (the database server's not included)."""
     with database(url, work) as db_url:
         settings = Settings.from_env({"MEC_DATA_DIR": str(work / "data"), "MEC_DATABASE_URL": db_url})
         load_demo(settings, files)
@@ -223,9 +225,11 @@ def cli_worker_seconds(
                 "MEC_LOTE_TROZO": str(trozo),
             }
             argv = [*CLI, "worker", "--una-vez", *(["--procesos", str(processes)] if processes > 1 else [])]
-            start = time.perf_counter()
+            start, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
             done = subprocess.run(argv, env=env, capture_output=True, check=False)
             seconds = time.perf_counter() - start
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
             if done.returncode != 0:
                 raise SystemExit(f"el trabajador falló: {done.stderr.decode()[-2000:]}")
             with sessions() as s:
@@ -236,7 +240,7 @@ def cli_worker_seconds(
                     raise SystemExit(f"el lote no se aceptó: {batch.estatus} {batch.mensaje} ({stored})")
         finally:
             engine.dispose()
-    return seconds
+    return seconds, cpu
 
 
 def shared_batch(args: argparse.Namespace, files: DemoFiles, paths: list[Path]) -> None:
@@ -251,12 +255,16 @@ def shared_batch(args: argparse.Namespace, files: DemoFiles, paths: list[Path]) 
         for processes in (1, 2):
             work = Path(tempfile.mkdtemp(prefix="mec-ws-bench-procesos-"))
             try:
-                seconds = cli_worker_seconds(files, paths, args.database_url, work, processes, args.trozo)
+                seconds, cpu = cli_worker_seconds(
+                    files, paths, args.database_url, work, processes, args.trozo
+                )
             finally:
                 shutil.rmtree(work, ignore_errors=True)
             times[processes].append(seconds)
             print(
-                f"  ronda {r}, {processes} proceso(s): {seconds:6.2f} s ({len(paths) / seconds:6.1f} cert/s)",
+                f"  ronda {r}, {processes} proceso(s): {seconds:6.2f} s "
+                f"({len(paths) / seconds:6.1f} cert/s), "
+                f"CPU de sus procesos {cpu:6.2f} s",
                 flush=True,
             )
         print(f"  ronda {r}: aceleración {times[1][-1] / times[2][-1]:.2f}×", flush=True)

@@ -174,10 +174,10 @@ def run_range(
     spool = io.BytesIO()
     stamper = _Stamper(work.signer, work.no_signer, spool, clock)
     files: list[dict[str, Any]] = []
-    _fresh_read(work.lookups)
+    work.lookups.rollback()
     for n, (name, data) in enumerate(scan.entries(first, stop), start=1):
         result = validate_file(name, data, work.ctx)
-        _fresh_read(work.lookups)  # end the read transaction the lookups opened
+        work.lookups.rollback()  # end the read transaction the lookups opened (none once warm)
         files.append(
             {
                 "nombre": result.name,
