@@ -30,7 +30,7 @@ import io
 import logging
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO, Any
@@ -228,8 +228,10 @@ def claim_chunk(
     policy: ChunkPolicy,
     *,
     numero_lote: int | None = None,
+    skip: Collection[int] = (),
 ) -> ClaimedChunk | None:
-    """Claim the first chunk nobody works on (of ``numero_lote``, or of the oldest batch)."""
+    """Claim the first chunk nobody works on (of ``numero_lote``, or of the oldest batch not in
+    ``skip``)."""
     with sessions() as s:
         now = _now(policy, s)
         alive = exists().where(
@@ -255,6 +257,8 @@ def claim_chunk(
         )
         if numero_lote is not None:
             query = query.where(BatchChunk.numero_lote == numero_lote)
+        if skip:
+            query = query.where(BatchChunk.numero_lote.not_in(list(skip)))
         row = s.execute(
             query.order_by(Batch.received_at, BatchChunk.numero_lote, BatchChunk.seq)
             .limit(1)

@@ -187,6 +187,7 @@ class Worker:
         self._resumed = False
         self._works: dict[tuple[int, int], ChunkWork] = {}  # chunks of other workers' batches
         self.chunks_run = 0  # chunks of batches claimed by other workers that this one ran
+        self._skip_batches: set[int] = set()  # batches whose chunks failed here: left to others
 
     @property
     def chunk_policy(self) -> ChunkPolicy:
@@ -429,7 +430,7 @@ class Worker:
 
     def run_chunk(self) -> bool:
         """Claim a chunk of a batch another worker coordinates and run it; False when there is none."""
-        chunk = claim_chunk(self.sessions, self.worker_id, self.chunk_policy)
+        chunk = claim_chunk(self.sessions, self.worker_id, self.chunk_policy, skip=self._skip_batches)
         if chunk is None:
             return False
         key = (chunk.numero_lote, chunk.generation)
@@ -458,9 +459,13 @@ class Worker:
             log.info("lote %s: trozo %s revisado", chunk.numero_lote, chunk.seq)
         except ChunkLost:
             log.warning("lote %s: el trozo %s lo tomó otro trabajador", chunk.numero_lote, chunk.seq)
-        except Exception:  # e.g. the upload unreadable here: the chunk's claim expires, another runs it
+        except Exception:  # e.g. the upload unreadable on this machine: give the chunk back, and
+            # leave this batch's chunks to the others (its coordinator runs them if nobody else can)
             log.exception("lote %s: no se pudo revisar el trozo %s", chunk.numero_lote, chunk.seq)
             self._release_chunk(chunk.numero_lote, chunk.seq, chunk.generation)
+            if len(self._skip_batches) >= 1000:
+                self._skip_batches.clear()
+            self._skip_batches.add(chunk.numero_lote)
         return True
 
     def _release_chunk(self, numero_lote: int, seq: int, generation: int) -> None:

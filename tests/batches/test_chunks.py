@@ -412,3 +412,39 @@ def test_a_failure_to_stamp_a_chunk_of_an_accepted_batch_stores_nothing(
     assert _count(world, BatchChunk) == 0
     with world.sessions() as s:
         assert s.scalars(select(FolioPago.intentos_usados).where(FolioPago.folio == folio)).one() == 0
+
+
+def test_a_helper_that_cannot_read_the_upload_gives_the_chunk_back(
+    chunked: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spy = ChunkSpy(monkeypatch)
+    world = chunked
+    files = {f"c{n}.xml": world.certificate(n) for n in range(5)}
+    _, numero = _upload(world, files)
+    helper = world.worker()
+    helper.heartbeat(force=True)
+
+    def unreadable(_relative_path: str) -> Path:
+        raise FileNotFoundError("la carga no está en esta máquina")
+
+    monkeypatch.setattr(helper.storage, "path", unreadable)
+    create = chunks._create_chunks  # the spy's
+    tries: list[tuple[bool, bool]] = []
+
+    def create_then_helper_tries(*args: Any, **kwargs: Any) -> Any:
+        result = create(*args, **kwargs)
+        first = helper.run_chunk()  # claims chunk 0, cannot read the upload: gives it back
+        with world.sessions() as s:
+            claimed = s.scalars(select(BatchChunk.claimed_by).where(BatchChunk.seq == 0)).one()
+        tries.append((first, claimed is None))
+        tries.append((helper.run_chunk(), False))  # this batch is now left to the others
+        return result
+
+    monkeypatch.setattr(chunks, "_create_chunks", create_then_helper_tries)
+    coordinator = world.worker()
+    assert coordinator.run(once=True) == 1
+    assert tries == [(True, True), (False, False)]
+    assert helper.chunks_run == 0
+    assert sorted(seq for w, _, seq in spy.ran if w == coordinator.worker_id) == [0, 1, 2]
+    assert _batch(world, numero).estatus is EstatusLote.ACEPTADO
+    assert _count(world, Certificate) == 5 and _count(world, BatchChunk) == 0
