@@ -17,6 +17,13 @@ the demo officer's e.firma; cached under ``--cache`` like ``benchmarks/service.p
 Each measure runs ``--repeat`` times (the machine may be shared): every run, then min / median /
 max.  The goal of issue 9 is worker ≥ 70 % of the floor rate.
 
+``--repartido`` measures instead one batch of ``--n`` certificates processed by ``mec-ws worker
+--una-vez`` as separate processes against one database (SQLite, or PostgreSQL with
+``--database-url``): one process, then ``--procesos 2`` (the batch cut into chunks of
+``--trozo`` certificates, ``MEC_LOTE_TROZO``), each on a fresh database, interleaved ``--repeat``
+times; the wall-clock time of the command (process start-up included), and the speed-up against the
+goal of issue 9 (2 processes on 2 cores ≥ 1.6 times as fast as one).
+
 ``--desglose`` adds, for every worker run, the CPU time per certificate of its stages (validation,
 stamping, the final transaction, progress writes, opening the upload, the rest), measured by
 wrapping those functions for the run (a few microseconds of overhead per call).
@@ -27,9 +34,13 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import os
 import platform
+import resource
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -62,6 +73,8 @@ from mec_ws.validation import validate_file
 from models import Batch, Certificate, FolioPago, User
 
 TARGET = 0.70
+SPEEDUP_TARGET = 1.6
+CLI = [sys.executable, "-c", "import sys; from mec_ws.cli import main; sys.exit(main(sys.argv[1:]))"]
 
 
 class Timer:
@@ -181,6 +194,91 @@ def worker_rate(
     return len(paths) / t.wall, len(paths) / t.cpu
 
 
+def cli_worker_seconds(
+    files: DemoFiles, paths: list[Path], url: str | None, work: Path, processes: int, trozo: int
+) -> tuple[float, float]:
+    """Wall-clock seconds of ``mec-ws worker --una-vez [--procesos N]`` processing one batch of
+    ``paths`` received through ``MecApp.carga_certificados`` (fresh database), and the CPU seconds
+    of its processes (the database server's not included)."""
+    with database(url, work) as db_url:
+        settings = Settings.from_env({"MEC_DATA_DIR": str(work / "data"), "MEC_DATABASE_URL": db_url})
+        load_demo(settings, files)
+        engine = db.open_database(settings.database_url)
+        try:
+            sessions = db.session_factory(engine)
+            with sessions() as s:
+                s.add(
+                    FolioPago(
+                        folio="BENCH-P", institution_id=files.scenario.institution.id, cantidad=len(paths)
+                    )
+                )
+                user = s.scalars(select(User).where(User.username == DEMO_USER)).one()
+                who = Principal(user.id, user.username, user.institution_id, False)
+                s.commit()
+            zipped = make_zip(work / "lote.zip", paths, stored=False).read_bytes()
+            app = MecApp(settings, sessions, clock=lambda: datetime.now(UTC))
+            numero = app.carga_certificados(who, "BENCH-P", "lote.zip", zipped).numero_lote
+            env = {
+                **os.environ,
+                "MEC_DATA_DIR": str(settings.data_dir),
+                "MEC_DATABASE_URL": db_url,
+                "MEC_LOTE_TROZO": str(trozo),
+            }
+            argv = [*CLI, "worker", "--una-vez", *(["--procesos", str(processes)] if processes > 1 else [])]
+            start, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
+            done = subprocess.run(argv, env=env, capture_output=True, check=False)
+            seconds = time.perf_counter() - start
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            if done.returncode != 0:
+                raise SystemExit(f"el trabajador falló: {done.stderr.decode()[-2000:]}")
+            with sessions() as s:
+                batch = s.get(Batch, numero)
+                assert batch is not None
+                stored = _count(s, numero)
+                if batch.estatus is not EstatusLote.ACEPTADO or stored != len(paths):
+                    raise SystemExit(f"el lote no se aceptó: {batch.estatus} {batch.mensaje} ({stored})")
+        finally:
+            engine.dispose()
+    return seconds, cpu
+
+
+def shared_batch(args: argparse.Namespace, files: DemoFiles, paths: list[Path]) -> None:
+    """``--repartido``: one batch, 1 process against 2 (see the module docstring)."""
+    backend = "PostgreSQL" if args.database_url else "SQLite"
+    print(
+        f"Un lote de {len(paths)} certificados con `mec-ws worker --una-vez` ({backend}, "
+        f"MEC_LOTE_TROZO={args.trozo}, {os.cpu_count()} núcleos):"
+    )
+    times: dict[int, list[float]] = {1: [], 2: []}
+    for r in range(1, args.repeat + 1):
+        for processes in (1, 2):
+            work = Path(tempfile.mkdtemp(prefix="mec-ws-bench-procesos-"))
+            try:
+                seconds, cpu = cli_worker_seconds(
+                    files, paths, args.database_url, work, processes, args.trozo
+                )
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+            times[processes].append(seconds)
+            print(
+                f"  ronda {r}, {processes} proceso(s): {seconds:6.2f} s "
+                f"({len(paths) / seconds:6.1f} cert/s), "
+                f"CPU de sus procesos {cpu:6.2f} s",
+                flush=True,
+            )
+        print(f"  ronda {r}: aceleración {times[1][-1] / times[2][-1]:.2f}×", flush=True)
+    speedups = [one / two for one, two in zip(times[1], times[2], strict=True)]
+    print(f"Resumen ({args.repeat} rondas):")
+    print(spread("1 proceso", times[1], "s"))
+    print(spread("2 procesos", times[2], "s"))
+    print(spread("aceleración (1 proceso / 2 procesos)", speedups, "x"))
+    met = statistics.median(speedups) >= SPEEDUP_TARGET
+    print(
+        f"  meta: 2 procesos ≥ {SPEEDUP_TARGET}× más rápido que 1 — {'se cumple' if met else 'NO se cumple'}"
+    )
+
+
 STAGES: tuple[tuple[str, Any, str], ...] = (
     ("validación (validate_file)", validation, "validate_file"),
     ("sellado (stamp)", processing, "stamp"),
@@ -246,12 +344,21 @@ def main() -> None:
         default=Path(tempfile.gettempdir()) / "mec-ws-bench-cache",
         help="carpeta donde se guardan la PKI y los certificados generados",
     )
+    parser.add_argument(
+        "--repartido",
+        action="store_true",
+        help="un lote de --n con `mec-ws worker --una-vez`: 1 proceso contra --procesos 2",
+    )
+    parser.add_argument("--trozo", type=int, default=1000, help="MEC_LOTE_TROZO para --repartido (1000)")
     args = parser.parse_args()
     print(f"mec-ws worker benchmark — Python {platform.python_version()}, {platform.machine()}")
     files = demo_files(args.cache)
     paths = certificates(files, args.cache, args.n)
     blobs = [p.read_bytes() for p in paths]
     print(f"{len(paths)} certificados, {sum(map(len, blobs)) / len(blobs) / 1024:.1f} KiB c/u")
+    if args.repartido:
+        shared_batch(args, files, paths)
+        return
     print("piso = parse endurecido + XSD + 1 verificación RSA + 2 firmas RSA, por certificado\n")
 
     backend = "PostgreSQL" if args.database_url else "SQLite"

@@ -58,6 +58,7 @@ class Settings:
     strict_sello: bool
     valida_max_archivos: int = 100  # certificates per validaCertificados call
     almacen: str = "archivos"  # where uploads are kept: 'archivos' (MEC_DATA_DIR) | 'base' (the database)
+    lote_trozo: int = 1000  # a batch with more certificates is cut into chunks of this many (MEC_LOTE_TROZO)
 
     @property
     def max_upload_bytes(self) -> int:
@@ -107,4 +108,5 @@ class Settings:
             strict_sello=(env.get("MEC_SELLO_ESTRICTO") or "0").lower() in ("1", "true", "si", "sí"),
             valida_max_archivos=_int(env, "MEC_VALIDA_MAX_ARCHIVOS", 100),
             almacen=almacen,
+            lote_trozo=_int(env, "MEC_LOTE_TROZO", 1000),
         )

@@ -134,12 +134,17 @@ def validate_file(name: str, data: bytes, ctx: ValidationContext) -> FileResult:
     return FileResult(name, folio or None, tuple(check_document(doc, ctx)), doc)
 
 
-def _duplicate(result: FileResult, first_name: str) -> FileResult:
-    finding = error(
+def duplicate_finding(folio_control: str, first_name: str) -> Finding:
+    """The finding of a file repeating the ``folioControl`` of the earlier file ``first_name``."""
+    return error(
         "FOLIO_CONTROL_DUPLICADO",
-        f"El folioControl «{result.folio_control}» ya se usó en el archivo {first_name} de esta misma carga.",
+        f"El folioControl «{folio_control}» ya se usó en el archivo {first_name} de esta misma carga.",
         "Dec/@folioControl",
     )
+
+
+def _duplicate(result: FileResult, first_name: str) -> FileResult:
+    finding = duplicate_finding(result.folio_control or "", first_name)
     return FileResult(result.name, result.folio_control, (*result.findings, finding), result.document)
 
 

@@ -10,7 +10,15 @@ by ``mec_ws.services.dto`` because they are wire values too).
 """
 
 from models.base import NAMING_CONVENTION, Base, UtcDateTime, utcnow
-from models.batches import MAX_ATTEMPTS, Batch, BatchFile, BatchKind, FolioPago, WorkerHeartbeat
+from models.batches import (
+    MAX_ATTEMPTS,
+    Batch,
+    BatchChunk,
+    BatchFile,
+    BatchKind,
+    FolioPago,
+    WorkerHeartbeat,
+)
 from models.certificates import (
     CancellationRequest,
     Certificate,
@@ -30,6 +38,7 @@ __all__ = [
     "ActivationToken",
     "Base",
     "Batch",
+    "BatchChunk",
     "BatchFile",
     "BatchKind",
     "Campus",

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -147,3 +148,33 @@ class WorkerHeartbeat(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     can_stamp: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class BatchChunk(Base):
+    """A chunk of a large batch (more than ``MEC_LOTE_TROZO`` certificates) for any worker to process.
+
+    ``first``/``stop`` index the readable entries of the upload (``readable[first:stop]``).  The
+    worker coordinating the batch creates the chunks (``generation`` is the batch's ``claim_count``
+    then: chunks of an earlier claim are deleted and never written again); any worker claims one
+    (``claimed_by``, ``claim_expires_at``; a chunk whose worker stopped beating or whose claim
+    expired is claimed again), validates and stamps its files and writes ``outcomes`` (the per-file
+    findings and the values of each stamped certificate) and ``stamped`` (the stamped XMLs of the
+    chunk, concatenated, only when every file of the chunk is correct), then ``done``.  Nothing of
+    a chunk is a certificate: the coordinator judges the whole batch and inserts (or rejects) it in
+    one final transaction that also deletes its chunks.
+    """
+
+    __tablename__ = "batch_chunks"
+
+    numero_lote: Mapped[int] = mapped_column(
+        LOTE_ID, ForeignKey("batches.numero_lote", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer)
+    first: Mapped[int] = mapped_column(Integer)
+    stop: Mapped[int] = mapped_column(Integer)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claim_expires_at: Mapped[datetime | None]
+    done: Mapped[bool] = mapped_column(default=False, server_default=false())
+    outcomes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    stamped: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from mec_ws.batches import attempts
-from models import Batch, EstatusLote, FolioPago
+from models import Batch, BatchChunk, EstatusLote, FolioPago
 
 MAX_REASON = 2000
 
@@ -48,6 +48,7 @@ def fail_batch(
         folio = session.scalars(
             select(FolioPago).where(FolioPago.id == batch.folio_id).with_for_update()
         ).one()
+        session.execute(delete(BatchChunk).where(BatchChunk.numero_lote == numero_lote))
         batch.estatus = EstatusLote.FALLIDO
         batch.mensaje = service_fault_message(numero_lote)
         batch.failure_reason = reason[:MAX_REASON]

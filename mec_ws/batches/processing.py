@@ -26,7 +26,7 @@ import logging
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -64,6 +64,16 @@ class ClaimLost(Exception):
 
 class RetryBatch(Exception):
     """The final transaction met a conflict (e.g. a folioControl accepted meanwhile): run again."""
+
+
+@dataclass(frozen=True)
+class ChunkPolicy:
+    """How chunks of a large batch are claimed: the worker's lease and staleness, its clock."""
+
+    lease: timedelta = timedelta(minutes=5)
+    stale: timedelta = timedelta(seconds=30)
+    wait_seconds: float = 0.2  # how often a coordinator looks at chunks other workers hold
+    now: Callable[[Session], datetime] | None = None  # None: the database's clock (db.database_now)
 
 
 ProgressFn = Callable[[int, int, str], None]
@@ -242,7 +252,7 @@ class _Stamper:
 
 def _validate_all(
     info: _BatchInfo,
-    path: Path,
+    scan: UploadScan,
     lookups: Session,
     settings: Settings,
     progress: ProgressFn,
@@ -250,7 +260,6 @@ def _validate_all(
 ) -> tuple[list[FileOutcome], tuple[Finding, ...]]:
     ctx = context_for(lookups, info.institution_id, now=info.received_at, settings=settings)
     lookups.rollback()
-    scan = _open(path, info, settings)
     known = scan.entry_count
     progress(0, known, f"En proceso: 0 de {known} archivos revisados.")
     outcomes: list[FileOutcome] = []
@@ -263,13 +272,7 @@ def _validate_all(
         progress(ordinal, known, f"En proceso: {ordinal} de {known} archivos revisados.")
     upload_findings = list(scan.findings)
     if not upload_findings and len(outcomes) != info.cantidad:
-        upload_findings.append(  # the upload refuses this already (CantidadNoCoincide)
-            Finding(
-                "CANTIDAD_NO_COINCIDE",
-                count_message(len(outcomes), info.folio, info.cantidad),
-                info.nombre_archivo,
-            )
-        )
+        upload_findings.append(count_check(info, len(outcomes)))  # the upload refuses this already
     return outcomes, tuple(upload_findings)
 
 
@@ -327,6 +330,7 @@ def _reject(
     outcomes: list[FileOutcome],
     upload_findings: tuple[Finding, ...],
     now: datetime,
+    cleanup: Callable[[Session], None] | None = None,
 ) -> BatchOutcome:
     batch, folio = _lock_claimed(session, info.numero_lote, worker_id)
     with_errors = sum(1 for o in outcomes if not o.ok)
@@ -351,6 +355,8 @@ def _reject(
     batch.mensaje = mensaje
     batch.claimed_by = None
     batch.claim_expires_at = None
+    if cleanup is not None:
+        cleanup(session)
     session.commit()
     return BatchOutcome(info.numero_lote, False, len(outcomes), with_errors, upload_findings, mensaje)
 
@@ -389,6 +395,7 @@ def _accept(
     stamped: list[_Stamped],
     spool: IO[bytes],
     now: datetime,
+    cleanup: Callable[[Session], None] | None = None,
 ) -> BatchOutcome:
     batch, folio = _lock_claimed(session, info.numero_lote, worker_id)
     _insert_chunked(session, BatchFile, _file_rows(batch.numero_lote, outcomes, (), info.nombre_archivo))
@@ -403,8 +410,17 @@ def _accept(
     batch.claimed_by = None
     batch.claim_expires_at = None
     attempts.settle(session, folio)  # ACEPTADO, and the judged batch counted
+    if cleanup is not None:
+        cleanup(session)
     session.commit()
     return BatchOutcome(info.numero_lote, True, len(outcomes), 0, (), mensaje)
+
+
+def count_check(info: _BatchInfo, count: int) -> Finding:
+    """``CANTIDAD_NO_COINCIDE`` for a batch of ``count`` files against its folio."""
+    return Finding(
+        "CANTIDAD_NO_COINCIDE", count_message(count, info.folio, info.cantidad), info.nombre_archivo
+    )
 
 
 def process_batch(
@@ -416,12 +432,17 @@ def process_batch(
     storage: BatchStorage,
     clock: Callable[[], datetime],
     progress: ProgressFn,
+    policy: ChunkPolicy | None = None,
 ) -> BatchOutcome:
     """Process a batch this worker has claimed (see the module docstring).
 
     Raises :class:`ClaimLost` when the claim was taken over, :class:`RetryBatch` when the final
     transaction met a conflict that a new run will report as findings, and
     :class:`mec_ws.errors.ConfigurationError` when no SEP stamping key is usable.
+
+    A ZIP with more readable entries than ``settings.lote_trozo`` is processed in chunks that
+    other workers may take (:mod:`mec_ws.batches.chunks`); the verdict and the final transaction
+    are the same.
     """
     with sessions() as session:
         info = _load_info(session, numero_lote)
@@ -434,10 +455,27 @@ def process_batch(
         except ConfigurationError as exc:  # raised only if the batch is accepted (a rejection needs no key)
             no_signer = exc
         session.rollback()
+        scan = _open(path, info, settings)
+        if scan.kind == "zip" and not scan.rejected and scan.candidate_count > settings.lote_trozo:
+            from mec_ws.batches.chunks import process_chunked  # chunks builds on this module
+
+            return process_chunked(
+                sessions,
+                session,
+                info,
+                scan,
+                signer=signer,
+                no_signer=no_signer,
+                worker_id=worker_id,
+                settings=settings,
+                clock=clock,
+                progress=progress,
+                policy=policy or ChunkPolicy(),
+            )
         # a large buffer: ~14 KiB per certificate would otherwise be one write call each
         with tempfile.TemporaryFile(prefix="mec-sellados-", buffering=SPOOL_BUFFER) as spool:
             stamper = _Stamper(signer, no_signer, spool, clock)
-            outcomes, upload_findings = _validate_all(info, path, session, settings, progress, stamper)
+            outcomes, upload_findings = _validate_all(info, scan, session, settings, progress, stamper)
             session.rollback()
             if upload_findings or not all(o.ok for o in outcomes):
                 stamper.stop()  # the stamps of a rejected batch are discarded unread

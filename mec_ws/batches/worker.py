@@ -21,6 +21,10 @@ Claims, takeover and tries (``contract.md``: a batch always ends, within minutes
   commit: writing one every 10 files took close to a tenth of a batch's time);
   if its claim was taken over meanwhile, it stops without writing anything else.  Any number of
   workers may run against one PostgreSQL database.
+- A batch of more than ``MEC_LOTE_TROZO`` (1000) certificates is cut into chunks by the worker that
+  claimed it; a worker with no batch to claim runs chunks of such a batch (with ``--una-vez`` it
+  waits while one is being cut or has chunks left), and the claiming worker judges the whole batch
+  in the one final transaction (:mod:`mec_ws.batches.chunks`).
 
 Environment (all optional): ``MEC_WORKER_LEASE_SECONDS`` (300), ``MEC_WORKER_STALE_SECONDS``
 (30), ``MEC_WORKER_HEARTBEAT_SECONDS`` (5), ``MEC_WORKER_MAX_TRIES`` (3),
@@ -44,14 +48,23 @@ from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from mec_ws import db
+from mec_ws.batches.chunks import (
+    ChunkLost,
+    ChunkWork,
+    chunks_pending,
+    claim_chunk,
+    drop_chunks,
+    open_work,
+    run_chunk,
+)
 from mec_ws.batches.failure import fail_batch, service_fault_message
-from mec_ws.batches.processing import BatchOutcome, ClaimLost, RetryBatch, process_batch
+from mec_ws.batches.processing import BatchOutcome, ChunkPolicy, ClaimLost, RetryBatch, process_batch
 from mec_ws.batches.signer import load_sep_signer
 from mec_ws.batches.storage import BatchStorage, storage_for
 from mec_ws.cancellations import apply_due_cancellations
 from mec_ws.config import Settings
 from mec_ws.errors import ConfigurationError
-from models import Batch, WorkerHeartbeat, utcnow
+from models import Batch, BatchChunk, WorkerHeartbeat, utcnow
 from models.enums import EstatusLote
 
 log = logging.getLogger(__name__)
@@ -172,6 +185,13 @@ class Worker:
         self._can_stamp = False
         self._beat_lock = threading.Lock()
         self._resumed = False
+        self._works: dict[tuple[int, int], ChunkWork] = {}  # chunks of other workers' batches
+        self.chunks_run = 0  # chunks of batches claimed by other workers that this one ran
+        self._skip_batches: set[int] = set()  # batches whose chunks failed here: left to others
+
+    @property
+    def chunk_policy(self) -> ChunkPolicy:
+        return ChunkPolicy(lease=self.options.lease, stale=self.options.stale, now=self.now)
 
     # --- time ---------------------------------------------------------------------------------
     def now(self, session: Session) -> datetime:
@@ -243,6 +263,7 @@ class Worker:
         """Give a claimed batch back for another try after a back-off (doubling with each try)."""
         with self.sessions() as s:
             retry_at = self.now(s) + timedelta(seconds=self.options.retry_seconds * 2 ** max(tries - 1, 0))
+            self._drop_chunks_if_mine(s, numero_lote)
             s.execute(
                 update(Batch)
                 .where(Batch.numero_lote == numero_lote, Batch.claimed_by == self.worker_id)
@@ -254,6 +275,16 @@ class Worker:
                 .execution_options(synchronize_session=False)
             )
             s.commit()
+
+    def _drop_chunks_if_mine(self, s: Session, numero_lote: int) -> None:
+        """Delete the chunks of a batch this worker still holds (no other claim's chunks)."""
+        mine = (
+            select(Batch.numero_lote)
+            .where(Batch.numero_lote == numero_lote, Batch.claimed_by == self.worker_id)
+            .with_for_update()  # the batch row first, as everywhere (no lock-order inversion)
+        )
+        if s.scalar(mine) is not None:
+            drop_chunks(s, numero_lote)
 
     def _fail(self, numero_lote: int, reason: str, *, claimed: bool) -> None:
         with self.sessions() as s:
@@ -347,6 +378,7 @@ class Worker:
                 storage=self.storage,
                 clock=self.wall_clock,
                 progress=_Progress(self, numero_lote, resumed=self._resumed),
+                policy=self.chunk_policy,
             )
         except ClaimLost:
             log.warning("lote %s: otro trabajador lo retomó; se abandona sin escribir", numero_lote)
@@ -396,6 +428,71 @@ class Worker:
             return None
         return numero, self.process(numero)
 
+    def run_chunk(self) -> bool:
+        """Claim a chunk of a batch another worker coordinates and run it; False when there is none."""
+        chunk = claim_chunk(self.sessions, self.worker_id, self.chunk_policy, skip=self._skip_batches)
+        if chunk is None:
+            return False
+        key = (chunk.numero_lote, chunk.generation)
+        try:
+            work = self._works.get(key)
+            if work is None:
+                work = open_work(
+                    self.sessions,
+                    chunk.numero_lote,
+                    chunk.generation,
+                    settings=self.settings,
+                    storage=self.storage,
+                )
+                for old in [k for k in self._works if k[0] == chunk.numero_lote or len(self._works) >= 2]:
+                    self._works.pop(old).close()
+                self._works[key] = work
+            run_chunk(
+                self.sessions,
+                work,
+                chunk,
+                worker_id=self.worker_id,
+                clock=self.wall_clock,
+                policy=self.chunk_policy,
+            )
+            self.chunks_run += 1
+            log.info("lote %s: trozo %s revisado", chunk.numero_lote, chunk.seq)
+        except ChunkLost:
+            log.warning("lote %s: el trozo %s lo tomó otro trabajador", chunk.numero_lote, chunk.seq)
+        except Exception:  # e.g. the upload unreadable on this machine: give the chunk back, and
+            # leave this batch's chunks to the others (its coordinator runs them if nobody else can)
+            log.exception("lote %s: no se pudo revisar el trozo %s", chunk.numero_lote, chunk.seq)
+            self._release_chunk(chunk.numero_lote, chunk.seq, chunk.generation)
+            if len(self._skip_batches) >= 1000:
+                self._skip_batches.clear()
+            self._skip_batches.add(chunk.numero_lote)
+        return True
+
+    def _release_chunk(self, numero_lote: int, seq: int, generation: int) -> None:
+        """Give a chunk that failed here back to its coordinator, which will run it itself."""
+        try:
+            with self.sessions() as s:
+                now = self.now(s)
+                s.execute(
+                    update(BatchChunk)
+                    .where(
+                        BatchChunk.numero_lote == numero_lote,
+                        BatchChunk.seq == seq,
+                        BatchChunk.generation == generation,
+                        BatchChunk.claimed_by == self.worker_id,
+                    )
+                    .values(claimed_by=None, claim_expires_at=now + self.options.lease)
+                    .execution_options(synchronize_session=False)
+                )
+                s.commit()
+        except Exception:  # pragma: no cover - the claim expires anyway
+            log.exception("no se pudo liberar el trozo %s del lote %s", seq, numero_lote)
+
+    def close_chunk_works(self) -> None:
+        for work in self._works.values():
+            work.close()
+        self._works.clear()
+
     def _beat_until(self, stop: threading.Event) -> None:
         while not stop.wait(self.options.heartbeat_seconds):
             try:
@@ -421,10 +518,16 @@ class Worker:
                 if self.run_once() is not None:
                     claimed += 1
                     continue
+                if self.run_chunk():
+                    continue
                 if once:
-                    break
+                    if not chunks_pending(self.sessions, self.settings):
+                        break
+                    stop.wait(min(self.options.poll_seconds, 0.2))  # the coordinator is cutting a batch
+                    continue
                 stop.wait(self.options.poll_seconds)
         finally:
+            self.close_chunk_works()
             beats_done.set()
             beater.join(self.options.heartbeat_seconds + 30)
             try:

@@ -144,6 +144,7 @@ class UploadScan:
         self._entry_count = 0
         self._rejected = False
         self._readable: list[int] = []  # indexes in the ZIP's infolist() that entries() will read
+        self._readable_names: list[str] = []  # their names, in the same order
 
     def _open(self) -> BinaryIO:
         """A fresh binary stream over the source (the bytes are not copied)."""
@@ -178,14 +179,26 @@ class UploadScan:
         """True when the upload as a whole is unusable (no entry will be yielded)."""
         return self._rejected
 
-    def entries(self) -> Iterator[tuple[str, bytes]]:
-        """``(name, bytes)`` per readable entry, one at a time; a fresh iterator per call."""
+    def entries(self, first: int = 0, stop: int | None = None) -> Iterator[tuple[str, bytes]]:
+        """``(name, bytes)`` per readable entry, one at a time; a fresh iterator per call.
+
+        ``first``/``stop`` select a range of the readable entries (as ``readable[first:stop]``): a
+        chunk of a batch processed by several workers.  The cap on the total bytes inflated then
+        applies within the range (the scan already bounds the declared total of the whole upload).
+        """
         if self._rejected or not self._readable:
             return
         if self.kind == "xml":
-            yield from self._xml_entry()
+            if first == 0 and (stop is None or stop > 0):
+                yield from self._xml_entry()
         else:
-            yield from self._zip_entries()
+            yield from self._zip_entries(first, stop)
+
+    def readable_names(self, first: int = 0, stop: int | None = None) -> list[str]:
+        """The names of the readable entries ``readable[first:stop]`` (what :meth:`entries` reads)."""
+        if self.kind == "xml":
+            return [self.name][first:stop] if self._readable else []
+        return self._readable_names[first:stop]
 
     # --- scanning -------------------------------------------------------------------------------
 
@@ -196,6 +209,7 @@ class UploadScan:
         self._add(code, message, location)
         self._rejected = True
         self._readable.clear()
+        self._readable_names.clear()
 
     def _scan(self) -> None:
         size = self._size()
@@ -257,6 +271,7 @@ class UploadScan:
                     problem = self._entry_problem(zf, info, seen)
                     if problem is None:
                         self._readable.append(index)
+                        self._readable_names.append(info.orig_filename)
                     else:
                         self._add(problem[0], problem[1], info.orig_filename)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
@@ -345,12 +360,12 @@ class UploadScan:
             return
         yield self.name, data
 
-    def _zip_entries(self) -> Iterator[tuple[str, bytes]]:
+    def _zip_entries(self, first: int = 0, stop: int | None = None) -> Iterator[tuple[str, bytes]]:
         cap = self.limits.max_xml_bytes
         budget = self.limits.max_total_uncompressed
         with self._open() as fh, zipfile.ZipFile(fh) as zf:
             infos = zf.infolist()
-            for index in list(self._readable):
+            for index in self._readable[first:stop]:
                 info = infos[index]
                 name = info.orig_filename
                 if budget <= 0:

@@ -142,10 +142,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def _worker_processes(count: int, *, once: bool, stop: threading.Event) -> int:
-    """``count`` ``mec-ws worker`` children, each taking whole batches (each batch is still
-    processed by one of them).  Without ``--una-vez`` each is restarted if it dies, until a
-    signal stops them all; with it, they end when nothing is pending.  Status 0 when all ended
-    cleanly."""
+    """``count`` ``mec-ws worker`` children, each taking batches (each batch is claimed by one of
+    them) and chunks of the large batches another one claimed (:mod:`mec_ws.batches.chunks`).
+    Without ``--una-vez`` each is restarted if it dies, until a signal stops them all; with it,
+    they end when nothing is pending.  Status 0 when all ended cleanly."""
     argv = [*WORKER_ARGV, *(["--una-vez"] if once else [])]
     if once:
         children = [subprocess.Popen(argv, preexec_fn=_die_with_parent) for _ in range(count)]
@@ -442,7 +442,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="procesa los lotes pendientes",
         description=(
             "Procesa los lotes recibidos. Pueden correr varios contra una misma base PostgreSQL; "
-            "cada lote lo procesa exactamente uno y el de un trabajador que muere se retoma."
+            "cada lote lo toma exactamente uno (el de un trabajador que muere se retoma) y un lote de "
+            "más de MEC_LOTE_TROZO certificados (1000) se reparte en trozos entre todos; la "
+            "decisión de aceptarlo o rechazarlo sigue siendo una sola transacción."
         ),
     )
     a = worker.add_argument(
@@ -455,6 +457,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=_positive,
         default=1,
         metavar="N",
-        help="procesos trabajadores en esta máquina, cada uno toma lotes enteros (por omisión 1)",
+        help=(
+            "procesos trabajadores en esta máquina; cada uno toma lotes, y los trozos de un lote "
+            "grande que tomó otro (por omisión 1)"
+        ),
     )
     worker.set_defaults(func=cmd_worker)
