@@ -9,12 +9,14 @@ produces by itself is rewritten to the contract's ``errorMec`` codes.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
 from lxml import etree
 from spyne import Application
+from spyne import const as spyne_const
 from spyne.model.fault import Fault
 from spyne.server.wsgi import WsgiApplication
 
@@ -89,6 +91,10 @@ class MecWsgiApplication(WsgiApplication):
 
 def build_application(settings: Settings, services: MecServices | None) -> MecApplication:
     quiet_spyne_loggers()
+    # spyne runs a full gc.collect() after a request whenever a second has passed since the last
+    # one (to close its File handles, which this service does not use): a pause that grows with
+    # the process's heap (seconds in a large test process, tens of ms in a busy gunicorn worker).
+    spyne_const.MIN_GC_INTERVAL = math.inf
     types = build_types(settings.namespace)
     error_mec = faults.build_error_mec(settings.namespace)
     app = MecApplication(
