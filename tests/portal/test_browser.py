@@ -419,6 +419,7 @@ def test_registrar_and_operator_journeys(demo_server: Demo, browser: Browser, tm
     b.screen("activacion")
     b.fill(password="bosque-contraseña-1", confirmacion="bosque-contraseña-1")
     b.button("Activar cuenta").click()
+    b.wait_text("Cuenta activada", 60)  # a click does not wait for the next page: the old h1 may answer
     assert "Cuenta activada" in b.find("h1").text
     b.login("ipes-000909", "bosque-contraseña-1")
     assert "Institución 000909" in b.text()
