@@ -154,7 +154,9 @@ class MecApp:
         self, who: Principal, filtro: FiltroCertificados, formato: FormatoExportacion
     ) -> Archivo:
         with self._read_session(certificates=True) as s:
-            return export.exporta_certificados(s, who, filtro, formato, settings=self.settings)
+            return export.exporta_certificados(
+                s, who, filtro, formato, settings=self.settings, now=self.clock()
+            )
 
     def solicita_cancelacion(
         self,

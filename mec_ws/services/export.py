@@ -112,6 +112,7 @@ def exporta_certificados(
     formato: FormatoExportacion,
     *,
     settings: Settings,
+    now: datetime | None = None,
 ) -> Archivo:
     """The export file of every matching certificate (``SolicitudInvalida`` for a bad filter).
 
@@ -129,4 +130,5 @@ def exporta_certificados(
     except BaseException:
         spool.close()
         raise
-    return Archivo(export_file_name(FormatoExportacion(formato)), archivo=spool)  # type: ignore[arg-type]
+    name = export_file_name(FormatoExportacion(formato), now)  # the app's clock: the moment it was made
+    return Archivo(name, archivo=spool)  # type: ignore[arg-type]

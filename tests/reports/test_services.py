@@ -283,3 +283,10 @@ def test_descarga_pdf_isolation(with_pdfs: tuple[World, Stamped, Stamped]) -> No
     world = with_pdfs[0]
     with _session(world) as s, pytest.raises(errors.CertificadoInexistente):
         query.descarga_certificado(s, world.other, "PDF/001", FormatoCertificado.PDF, settings=world.settings)
+
+
+def test_the_export_is_named_after_the_apps_clock(world: World) -> None:
+    """``certificados-<yyyymmdd-hhmmss>`` in Mexico City time, from the app's clock (not the machine's)."""
+    world.clock.now = datetime(2025, 6, 30, 18, 0, 5, tzinfo=UTC)  # 12:00:05 in Mexico City
+    archivo = world.app.exporta_certificados(world.ipes, FiltroCertificados(), FormatoExportacion.CSV)
+    assert archivo.nombre_archivo == "certificados-20250630-120005.csv"
