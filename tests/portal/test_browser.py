@@ -47,7 +47,7 @@ axe_playwright_python = pytest.importorskip(
 
 from axe_selenium_python import Axe  # noqa: E402
 from selenium import webdriver  # noqa: E402
-from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
@@ -81,6 +81,23 @@ class Browser:
 
     def find(self, css: str) -> Any:
         return WebDriverWait(self.driver, 20).until(ec.presence_of_element_located((By.CSS_SELECTOR, css)))
+
+    def press(self, text: str, scope: Any = None) -> None:
+        """Click a button or link that loads a page, and wait until the old page is gone (a click
+        does not wait for the navigation it starts: reading right after could see the old page)."""
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        self.button(text, scope).click()
+
+        def gone(_: Any) -> bool:
+            try:
+                old.is_enabled()
+            except StaleElementReferenceException:
+                return True
+            except WebDriverException as exc:  # chromedriver: "Node … does not belong to the document"
+                return "does not belong to the document" in str(exc)
+            return False
+
+        WebDriverWait(self.driver, 60).until(gone)
 
     def button(self, text: str, scope: Any = None) -> Any:
         root = scope or self.driver
@@ -153,11 +170,11 @@ class Browser:
     def login(self, usuario: str, password: str) -> None:
         self.go("/portal/")
         self.fill(usuario=usuario, password=password)
-        self.button("Iniciar sesión").click()
+        self.press("Iniciar sesión")
         self.find("nav.menu")
 
     def logout(self) -> None:
-        self.button("Salir").click()
+        self.press("Salir")
         self.find("#usuario")
 
 
@@ -257,7 +274,7 @@ def test_registrar_and_operator_journeys(demo_server: Demo, browser: Browser, tm
     assert d.find_element(By.LINK_TEXT, "Registro de IPES")
     b.screen("inicio-de-sesion")
     b.fill(usuario=demo_server.usuario, password="equivocada")
-    b.button("Iniciar sesión").click()
+    b.press("Iniciar sesión")
     assert "Autenticacion" in b.find(".aviso.error").text
     b.screen("inicio-de-sesion-error")
     b.login(demo_server.usuario, demo_server.password)
@@ -266,7 +283,7 @@ def test_registrar_and_operator_journeys(demo_server: Demo, browser: Browser, tm
 
     b.go("/portal/programas")
     d.find_element(By.NAME, "archivo").send_keys(str(demo_server.dir / "programa.xml"))
-    b.button("Cargar").click()
+    b.press("Cargar")
     b.find(".resultado")
     assert "ACEPTADO" in b.text() or "PROGRAMA_EN_USO" in b.text()
     b.screen("programas")
@@ -275,7 +292,7 @@ def test_registrar_and_operator_journeys(demo_server: Demo, browser: Browser, tm
     assert "dos intentos" in b.text()
     b.fill(folioPago="DEMO-0001")
     d.find_element(By.NAME, "archivo").send_keys(str(demo_server.dir / "validos.zip"))
-    b.button("Cargar").click()
+    b.press("Cargar")
     lote = re.search(r"Lote (\d+)", b.find(".resultado h2").text)
     assert lote, b.text()
     assert "Intento\n1 de 2" in b.text() or "1 de 2" in b.text()
@@ -295,12 +312,12 @@ def test_registrar_and_operator_journeys(demo_server: Demo, browser: Browser, tm
     b.go("/portal/carga")
     b.fill(folioPago="DEMO-0003")  # covers 10: a ZIP of 3 is a fault at upload and spends nothing
     d.find_element(By.NAME, "archivo").send_keys(str(_broken_zip(demo_server, tmp_path / "tres.zip", 3)))
-    b.button("Cargar").click()
+    b.press("Cargar")
     assert "CantidadNoCoincide" in b.find(".aviso.error").text
     b.go("/portal/carga")
     b.fill(folioPago="DEMO-0003")
     d.find_element(By.NAME, "archivo").send_keys(str(_broken_zip(demo_server, tmp_path / "roto.zip", 10)))
-    b.button("Cargar").click()
+    b.press("Cargar")
     b.find(".resultado")
     d.find_element(By.PARTIAL_LINK_TEXT, "Ver el estatus del lote").click()
     b.wait_text("Descargar")
@@ -317,13 +334,13 @@ def test_registrar_and_operator_journeys(demo_server: Demo, browser: Browser, tm
     b.go("/portal/carga")
     b.fill(folioPago="NO-EXISTE")
     d.find_element(By.NAME, "archivo").send_keys(str(demo_server.dir / "validos.zip"))
-    b.button("Cargar").click()
+    b.press("Cargar")
     assert "FolioInexistente" in b.find(".aviso.error").text
     b.screen("carga-falla")
 
     b.go("/portal/consulta")
     b.fill(folioPago="DEMO-0001")
-    b.button("Buscar").click()
+    b.press("Buscar")
     b.find("table.tabla")
     assert "10 certificado(s) encontrado(s)" in b.text()
     b.screen("consulta")
@@ -345,14 +362,14 @@ def test_registrar_and_operator_journeys(demo_server: Demo, browser: Browser, tm
 
     b.go("/portal/cancelacion")
     b.fill(folioControl=folio_control)
-    b.button("Buscar").click()
+    b.press("Buscar")
     b.find("table.tabla")
     b.screen("cancelacion-busqueda")
-    b.button("Cancelar").click()
+    b.press("Cancelar")
     b.find("#motivo")
     b.fill(motivo="C1", observaciones="Error en el nombre del alumno.")
     b.screen("cancelacion-confirmar")
-    b.button("Confirmar cancelación").click()
+    b.press("Confirmar cancelación")
     b.find(".resultado")
     assert "CANCELACION_SOLICITADA" in b.text() and "Fecha efectiva" in b.text()
     b.screen("cancelacion-solicitada")
@@ -379,7 +396,7 @@ def test_registrar_and_operator_journeys(demo_server: Demo, browser: Browser, tm
         telefono="5512345678",
     )
     d.find_element(By.NAME, "responsableCer").send_keys(str(demo_server.dir / "responsable.cer"))
-    b.button("Enviar solicitud").click()
+    b.press("Enviar solicitud")
     solicitud = re.search(r"Solicitud (\d+)", b.find(".aviso.ok").text)
     assert solicitud
     b.screen("registro-enviado")
@@ -390,18 +407,18 @@ def test_registrar_and_operator_journeys(demo_server: Demo, browser: Browser, tm
     b.go("/portal/sep/registros")
     section = d.find_element(By.ID, f"sol-{solicitud.group(1)}").find_element(By.XPATH, "..")
     b.screen("sep-registros")
-    b.button("Aprobar", section).click()
+    b.press("Aprobar", section)
     link = b.find("a.enlace-activacion").get_attribute("href")
     assert "APROBADA" in b.text()
     b.screen("sep-registro-aprobado")
     b.go("/portal/sep/cancelaciones")
     assert folio_control in b.text()
     b.screen("sep-cancelaciones")
-    b.button("Aprobar").click()
+    b.press("Aprobar")
     assert "queda CANCELADO" in b.find(".aviso.ok").text
     b.go("/portal/sep/folios")
     b.fill(institucion="000909", folio="BOSQUE-0001", cantidad="5")
-    b.button("Agregar folio").click()
+    b.press("Agregar folio")
     assert "Folio de pago BOSQUE-0001 registrado" in b.find(".aviso.ok").text
     b.screen("sep-folios")
     b.go("/portal/sep/instituciones")
@@ -418,14 +435,13 @@ def test_registrar_and_operator_journeys(demo_server: Demo, browser: Browser, tm
     b.find("#confirmacion")
     b.screen("activacion")
     b.fill(password="bosque-contraseña-1", confirmacion="bosque-contraseña-1")
-    b.button("Activar cuenta").click()
-    b.wait_text("Cuenta activada", 60)  # a click does not wait for the next page: the old h1 may answer
+    b.press("Activar cuenta")
     assert "Cuenta activada" in b.find("h1").text
     b.login("ipes-000909", "bosque-contraseña-1")
     assert "Institución 000909" in b.text()
     b.go("/portal/estatus")
     b.fill(folioPago="BOSQUE-0001")
-    b.button("Consultar").click()
+    b.press("Consultar")
     assert "Este folio aún no tiene cargas" in b.find("main").text
     b.logout()
     d.get(link)  # the link works once
