@@ -58,8 +58,8 @@ from mec_ws.batches.processing import (
     _Stamper,
     count_check,
     finding_dict,
+    signer_or_reason,
 )
-from mec_ws.batches.signer import load_sep_signer
 from mec_ws.batches.storage import BatchStorage
 from mec_ws.batches.zipread import UploadScan
 from mec_ws.certificate.stamp import SepSigner
@@ -133,12 +133,7 @@ def open_work(
         info = _load_info(lookups, numero_lote)
         lookups.rollback()
         path = storage.path(info.stored_path)
-        signer: SepSigner | None = None
-        no_signer: ConfigurationError | None = None
-        try:
-            signer = load_sep_signer(lookups, settings.data_dir)
-        except ConfigurationError as exc:
-            no_signer = exc
+        signer, no_signer = signer_or_reason(lookups, settings.data_dir)
         lookups.rollback()
         scan = _open(path, info, settings)
         _fresh_read(lookups)

@@ -423,6 +423,15 @@ def count_check(info: _BatchInfo, count: int) -> Finding:
     )
 
 
+def signer_or_reason(session: Session, data_dir: Path) -> tuple[SepSigner | None, ConfigurationError | None]:
+    """The SEP signer, or why there is none: raised only if the batch is accepted (a rejection
+    needs no key)."""
+    try:
+        return load_sep_signer(session, data_dir), None
+    except ConfigurationError as exc:
+        return None, exc
+
+
 def process_batch(
     sessions: sessionmaker[Session],
     numero_lote: int,
@@ -448,12 +457,7 @@ def process_batch(
         info = _load_info(session, numero_lote)
         session.rollback()
         path = storage.path(info.stored_path)
-        signer: SepSigner | None = None
-        no_signer: ConfigurationError | None = None
-        try:
-            signer = load_sep_signer(session, settings.data_dir)
-        except ConfigurationError as exc:  # raised only if the batch is accepted (a rejection needs no key)
-            no_signer = exc
+        signer, no_signer = signer_or_reason(session, settings.data_dir)
         session.rollback()
         scan = _open(path, info, settings)
         if scan.kind == "zip" and not scan.rejected and scan.candidate_count > settings.lote_trozo:
