@@ -11,7 +11,6 @@ with ``--una-vez`` until no batch is pending.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import errno
 import logging
 import signal
@@ -25,6 +24,7 @@ from types import FrameType
 from typing import Any
 
 from mec_ws import db
+from mec_ws.cli.forked import ForkedWorkers, die_with_parent
 from mec_ws.cli.parser import hidden_alias
 from mec_ws.config import Settings
 from mec_ws.errors import ConfigurationError
@@ -37,15 +37,6 @@ CLI_ARGV: tuple[str, ...] = (
     "import sys; from mec_ws.cli import main; sys.exit(main(sys.argv[1:]))",
 )
 WORKER_ARGV: tuple[str, ...] = (*CLI_ARGV, "worker")
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec: ask Linux to SIGTERM it when ``serve`` dies, even by SIGKILL."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the supervisor's own signal handling remains
-        pass
 
 
 def _logging() -> None:
@@ -135,41 +126,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     if args.processes > 1:
-        return _worker_processes(args.processes, once=args.once, stop=stop)
+        return ForkedWorkers(settings, args.processes, once=args.once).run(stop)
     claimed = run_worker(settings, once=args.once, stop_event=stop)
     print(f"Trabajador detenido; lotes tomados: {claimed}.")
     return 0
-
-
-def _worker_processes(count: int, *, once: bool, stop: threading.Event) -> int:
-    """``count`` ``mec-ws worker`` children, each taking batches (each batch is claimed by one of
-    them) and chunks of the large batches another one claimed (:mod:`mec_ws.batches.chunks`).
-    Without ``--una-vez`` each is restarted if it dies, until a signal stops them all; with it,
-    they end when nothing is pending.  Status 0 when all ended cleanly."""
-    argv = [*WORKER_ARGV, *(["--una-vez"] if once else [])]
-    if once:
-        children = [subprocess.Popen(argv, preexec_fn=_die_with_parent) for _ in range(count)]
-        log.info("%d trabajadores iniciados (pid %s)", count, ", ".join(str(c.pid) for c in children))
-        while not stop.wait(0.2) and any(c.poll() is None for c in children):
-            pass
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
-        codes = [child.wait() for child in children]
-        print(f"{count} trabajadores detenidos; estados de salida: {', '.join(map(str, codes))}.")
-        return 0 if all(code == 0 for code in codes) else 1
-    supervisors = [WorkerSupervisor(argv) for _ in range(count)]
-    for supervisor in supervisors:
-        supervisor.start()
-    log.info("%d trabajadores iniciados", count)
-    while not stop.wait(0.5):
-        if all(s.gave_up.is_set() for s in supervisors):
-            log.error("todos los trabajadores fallan al iniciar; se detiene")
-            break
-    for supervisor in supervisors:
-        supervisor.stop()
-    print(f"{count} trabajadores detenidos.")
-    return 0 if stop.is_set() else 1
 
 
 # --- mec-ws serve -------------------------------------------------------------------------------
@@ -211,7 +171,7 @@ class ChildSupervisor:
         with self._lock:
             if self._stop.is_set():
                 return
-            self.process = subprocess.Popen(self.argv, preexec_fn=_die_with_parent)
+            self.process = subprocess.Popen(self.argv, preexec_fn=die_with_parent)
             self._started_at = time.monotonic()
             log.info("%s iniciado (pid %s)", self.name, self.process.pid)
 

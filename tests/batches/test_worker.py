@@ -123,6 +123,79 @@ def test_cli_worker_processes_share_the_queue(world: World, database_url: str) -
     assert _count(world, Certificate) == 4
 
 
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="lee /proc (Linux)")
+def test_cli_worker_processes_are_forked_restarted_and_stopped(world: World, database_url: str) -> None:
+    """The children are forks of the checked parent (same command line, no second start-up); one
+    killed is replaced; SIGTERM ends them all cleanly; a parent killed takes its children along."""
+    env = {
+        **os.environ,
+        "MEC_DATABASE_URL": database_url,
+        "MEC_DATA_DIR": str(world.settings.data_dir),
+        "MEC_WORKER_POLL_SECONDS": "0.2",
+    }
+    proc = subprocess.Popen(
+        [*WORKER_CMD, "worker", "--procesos", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait(lambda: len(_children(proc.pid)) == 2, what="two worker children")
+        first = _children(proc.pid)
+        cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+        assert all(Path(f"/proc/{c}/cmdline").read_bytes() == cmdline for c in first)  # forked, not exec'd
+        os.kill(first[0], signal.SIGKILL)
+        _wait(
+            lambda: len(_children(proc.pid)) == 2 and first[0] not in _children(proc.pid),
+            timeout=30,
+            what="the killed child to be replaced",
+        )
+        _, numero = _upload(world, 2)
+        _wait(lambda: _batch(world, numero).estatus is EstatusLote.ACEPTADO, what="the batch")
+        second = _children(proc.pid)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "2 trabajadores detenidos." in out and "se reinicia" in err
+    assert not any(_alive(c) for c in second)
+
+    orphaned = subprocess.Popen(
+        [*WORKER_CMD, "worker", "--procesos", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait(lambda: len(_children(orphaned.pid)) == 2, what="two worker children")
+        kids = _children(orphaned.pid)
+        orphaned.kill()
+        orphaned.wait(30)
+        _wait(
+            lambda: not any(_alive(c) for c in kids), timeout=30, what="the children to end with their parent"
+        )
+    finally:
+        if orphaned.poll() is None:
+            orphaned.kill()
+
+
 @pytest.mark.parametrize("value", ["0", "-1", "dos"])
 def test_cli_worker_processes_must_be_a_positive_number(value: str) -> None:
     done = subprocess.run(
