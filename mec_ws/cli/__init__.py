@@ -19,24 +19,36 @@ from mec_ws import __version__
 from mec_ws.cli.parser import VERSION_HELP, SpanishArgumentParser
 from mec_ws.errors import MecError
 
-# Modules that contribute subcommands, in the order --help lists them.
-COMMAND_MODULES = (
-    "mec_ws.cli.engine",  # validate, verify, demo
-    "mec_ws.cli.runtime",  # serve, worker
-    "mec_ws.cli.service",  # wsdl
-    "mec_ws.cli.admin",  # admin …
-    "mec_ws.cli.db",  # db upgrade, db current
-)
+# Modules that contribute subcommands, in the order --help lists them, with the commands of each.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "mec_ws.cli.engine": ("validate", "verify", "demo"),
+    "mec_ws.cli.runtime": ("serve", "worker"),
+    "mec_ws.cli.service": ("wsdl",),
+    "mec_ws.cli.admin": ("admin",),
+    "mec_ws.cli.db": ("db",),
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _modules_for(argv: Sequence[str] | None) -> list[str]:
+    """The modules to import for ``argv``: only the one of its command when the first argument
+    names one (a worker or ``serve`` then starts without importing the administration commands and
+    the services behind them), else all of them (``--help``, a mistyped command: argparse lists every
+    command)."""
+    first = next(iter(argv), None) if argv else None
+    for name, commands in COMMAND_MODULES.items():
+        if first in commands:
+            return [name]
+    return list(COMMAND_MODULES)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = SpanishArgumentParser(
         prog="mec-ws",
         description="Módulo Electrónico de Certificación (MEC): servicio SOAP y herramientas.",
     )
     parser.add_argument("--version", action="version", version=f"mec-ws {__version__}", help=VERSION_HELP)
     sub = parser.add_subparsers(dest="comando", metavar="COMANDO", title="comandos")
-    for name in COMMAND_MODULES:
+    for name in _modules_for(argv):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:  # a command group not built yet in this checkout
@@ -48,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -185,3 +185,38 @@ def test_unknown_messages_pass_through_unchanged() -> None:
         translate_error("argument -x: invalid float value: 'a'")
         == "argumento -x: valor inválido (número): 'a'"
     )
+
+
+def test_a_command_builds_only_its_own_parser_and_parses_the_same() -> None:
+    """``mec-ws worker`` (or ``serve``) imports only its command group: a worker process starts
+    without the administration commands and the services behind them.  What it parses is what the
+    whole parser parses."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from mec_ws.cli import build_parser; build_parser(['worker', '--una-vez']); "
+        "print(','.join(sorted(m for m in sys.modules if m.startswith(('mec_ws.cli.', 'mec_ws.services')))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    loaded = set(done.stdout.strip().split(","))
+    assert "mec_ws.cli.runtime" in loaded
+    assert not loaded & {"mec_ws.cli.admin", "mec_ws.cli.engine", "mec_ws.services.cancellation"}
+    for argv in (
+        ["worker", "--una-vez", "--procesos", "2"],
+        ["serve", "--puerto", "8081", "--sin-trabajador"],
+        ["admin", "add-folio", "F", "--inst", "000001", "--cant", "2"],
+        ["db", "current"],
+        ["validate", "a.xml"],
+    ):
+        narrow, whole = build_parser(argv).parse_args(argv), build_parser().parse_args(argv)
+        assert vars(narrow) == vars(whole), argv
+
+
+def test_an_unknown_command_still_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["wroker"])
+    err = capsys.readouterr().err
+    assert all(name in err for name in ("worker", "serve", "admin", "validate", "db"))
