@@ -84,3 +84,42 @@ def test_database_ahead_of_this_version_is_refused(engine: Engine) -> None:
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'ffffffffffff'")
     with pytest.raises(ConfigurationError, match="no conoce"):
         db.ensure_schema(engine)
+
+
+def test_large_binary_columns_are_lz4_on_postgresql(engine: Engine) -> None:
+    """Migration 0010: the columns written in a batch's final transaction compress with lz4 (when
+    the server has it); the downgrade gives them back the server's default."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with engine.connect() as conn:
+        supported = conn.exec_driver_sql(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+        ).scalar()
+        if not supported:
+            pytest.skip("this PostgreSQL has no lz4")
+        methods = dict(
+            conn.exec_driver_sql(
+                "SELECT c.relname || '.' || a.attname, a.attcompression FROM pg_attribute a "
+                "JOIN pg_class c ON c.oid = a.attrelid WHERE c.relname IN "
+                "('certificates', 'batch_chunks', 'upload_blob_chunks') "
+                "AND a.attname IN ('stamped_xml', 'stamped', 'data')"
+            ).all()
+        )
+        assert methods == {
+            "certificates.stamped_xml": "l",
+            "batch_chunks.stamped": "l",
+            "upload_blob_chunks.data": "l",
+        }
+    from alembic import command
+
+    cfg = db.alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0009")
+        back = conn.exec_driver_sql(
+            "SELECT attcompression FROM pg_attribute WHERE attrelid = 'certificates'::regclass "
+            "AND attname = 'stamped_xml'"
+        ).scalar()
+    assert back == ""  # the server's default again
+    db.upgrade(engine)
+    assert db.current_revision(engine) == db.head_revision()
