@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 
 from mec_ws.config import Settings
-from mec_ws.errors import ConfigurationError
+from mec_ws.errors import MecError
 
 log = logging.getLogger("mec_ws.serve")
 
@@ -44,37 +44,68 @@ def die_with_parent() -> None:
         pass
 
 
-def _child_main(settings: Settings, once: bool) -> int:
-    """The body of a forked child: one worker until stopped (or, ``once``, until nothing is pending)."""
-    from mec_ws.batches.worker import run_worker
+WORKER_STOPS = "el trabajador termina tras el lote en curso"
 
-    die_with_parent()
+
+def stop_on_signals(what: str = WORKER_STOPS) -> threading.Event:
+    """An event set by SIGTERM or SIGINT (logged as "señal N: ``what``"); a worker finishes the
+    batch or chunk in hand and ends."""
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info("señal %s: el trabajador termina tras el lote en curso", signum)
+        log.info("señal %s: %s", signum, what)
         stop.set()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    return stop
+
+
+def run_one_worker(settings: Settings, once: bool, stop: threading.Event) -> int:
+    """One worker in this process until ``stop`` (or, ``once``, until nothing is pending)."""
+    from mec_ws.batches.worker import run_worker
+
+    claimed = run_worker(settings, once=once, stop_event=stop)
+    print(f"Trabajador detenido; lotes tomados: {claimed}.")
+    return 0
+
+
+def _child_main(settings: Settings, once: bool) -> int:
+    """The body of a forked child: its errors end it with a status, as they end ``mec-ws worker``."""
+    die_with_parent()
     try:
-        claimed = run_worker(settings, once=once, stop_event=stop)
-    except ConfigurationError as exc:
-        print(f"Error: {exc.mensaje}", file=sys.stderr)
-        return 1
+        return run_one_worker(settings, once, stop_on_signals())
+    except MecError as exc:
+        print(f"error [{exc.codigo}]: {exc.mensaje}", file=sys.stderr)
+        return 2
     except Exception:
         log.exception("el trabajador terminó por un error inesperado")
         return 1
-    print(f"Trabajador detenido; lotes tomados: {claimed}.")
-    return 0
+
+
+@dataclass
+class QuickDeaths:
+    """Counts a child's deaths within ``quick`` s of its start, in a row; :meth:`died` says (and
+    logs) when there have been ``limit`` of them: the child is not started again."""
+
+    quick: float
+    limit: int
+    count: int = 0
+
+    def died(self, lived: float, name: str) -> bool:
+        self.count = self.count + 1 if lived < self.quick else 0
+        if self.count < self.limit:
+            return False
+        log.error("%s terminó %d veces seguidas al poco de iniciar; no se reinicia más", name, self.count)
+        return True
 
 
 @dataclass
 class _Slot:
     index: int
+    deaths: QuickDeaths
     pid: int | None = None
     started_at: float = 0.0
-    quick_deaths: int = 0
     restart_at: float | None = None
     exit_code: int | None = None
     gave_up: bool = False
@@ -103,10 +134,8 @@ class ForkedWorkers:
         self.once = once
         self.body = body
         self.restart_delay = restart_delay
-        self.quick = quick
-        self.max_quick_deaths = max_quick_deaths
         self.poll = poll
-        self.slots = [_Slot(i) for i in range(count)]
+        self.slots = [_Slot(i, QuickDeaths(quick, max_quick_deaths)) for i in range(count)]
         self.restarts = 0
 
     def _fork(self, slot: _Slot) -> None:
@@ -131,14 +160,7 @@ class ForkedWorkers:
         slot.pid, slot.exit_code = None, code
         if self.once:
             return
-        lived = time.monotonic() - slot.started_at
-        slot.quick_deaths = slot.quick_deaths + 1 if lived < self.quick else 0
-        if slot.quick_deaths >= self.max_quick_deaths:
-            log.error(
-                "el trabajador %d terminó %d veces seguidas al poco de iniciar; no se reinicia más",
-                slot.index + 1,
-                slot.quick_deaths,
-            )
+        if slot.deaths.died(time.monotonic() - slot.started_at, f"el trabajador {slot.index + 1}"):
             slot.gave_up = True
             return
         log.warning("el trabajador %d terminó con %s; se reinicia", slot.index + 1, code)
@@ -208,4 +230,4 @@ class ForkedWorkers:
         return 0 if stop.is_set() else 1
 
 
-__all__ = ["ForkedWorkers", "die_with_parent"]
+__all__ = ["ForkedWorkers", "QuickDeaths", "die_with_parent", "run_one_worker", "stop_on_signals"]

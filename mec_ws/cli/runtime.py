@@ -13,18 +13,16 @@ from __future__ import annotations
 import argparse
 import errno
 import logging
-import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from types import FrameType
 from typing import Any
 
 from mec_ws import db
-from mec_ws.cli.forked import ForkedWorkers, die_with_parent
+from mec_ws.cli.forked import ForkedWorkers, QuickDeaths, die_with_parent, run_one_worker, stop_on_signals
 from mec_ws.cli.parser import hidden_alias
 from mec_ws.config import Settings
 from mec_ws.errors import ConfigurationError
@@ -112,24 +110,13 @@ def _positive(raw: str) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from mec_ws.batches.worker import run_worker
-
     settings = Settings.from_env()
     preflight(settings, needs_signer=True)
     _logging()
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info("señal %s: el trabajador termina tras el lote en curso", signum)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = stop_on_signals()
     if args.processes > 1:
         return ForkedWorkers(settings, args.processes, once=args.once).run(stop)
-    claimed = run_worker(settings, once=args.once, stop_event=stop)
-    print(f"Trabajador detenido; lotes tomados: {claimed}.")
-    return 0
+    return run_one_worker(settings, args.once, stop)
 
 
 # --- mec-ws serve -------------------------------------------------------------------------------
@@ -152,13 +139,11 @@ class ChildSupervisor:
         self.argv = list(argv)
         self.name = name
         self.restart_delay = restart_delay
-        self.quick = quick
-        self.max_quick_deaths = max_quick_deaths
         self.process: subprocess.Popen[bytes] | None = None
         self.restarts = 0
         self.gave_up = threading.Event()
         self._started_at = 0.0
-        self._quick_deaths = 0
+        self._deaths = QuickDeaths(quick, max_quick_deaths)
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -181,14 +166,7 @@ class ChildSupervisor:
             proc = self.process
             if proc is None or proc.poll() is None:
                 continue
-            lived = time.monotonic() - self._started_at
-            self._quick_deaths = self._quick_deaths + 1 if lived < self.quick else 0
-            if self._quick_deaths >= self.max_quick_deaths:
-                log.error(
-                    "%s terminó %d veces seguidas al poco de iniciar; no se reinicia más",
-                    self.name,
-                    self._quick_deaths,
-                )
+            if self._deaths.died(time.monotonic() - self._started_at, self.name):
                 self.gave_up.set()
                 return
             log.warning("%s (pid %s) terminó con %s; se reinicia", self.name, proc.pid, proc.returncode)
@@ -303,14 +281,7 @@ def _supervise(args: argparse.Namespace) -> int:
         "--threads",
         str(args.threads),
     ]
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info("señal %s: deteniendo el servicio", signum)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = stop_on_signals("deteniendo el servicio")
     web = ChildSupervisor(web_argv, name="el servidor web", restart_delay=1.0, quick=5.0)
     supervisor = WorkerSupervisor()
     web.start()
