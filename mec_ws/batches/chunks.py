@@ -376,10 +376,29 @@ def chunks_pending(sessions: sessionmaker[Session], settings: Settings) -> bool:
 # --- the coordinator ----------------------------------------------------------------------------
 
 
+TAIL_MIN = 50  # below this many files a chunk costs more to hand over than it saves
+
+
+def chunk_ranges(count: int, size: int) -> list[tuple[int, int, int]]:
+    """``(seq, first, stop)`` of the chunks of ``count`` entries: ``size`` each, except at the end:
+    the last ``2 × size`` entries (from the end of the last whole chunk before them) go in chunks of
+    a quarter of ``size`` (at least :data:`TAIL_MIN`), so that the workers of a batch run out of
+    chunks within a short chunk of each other, instead of one of them running a whole chunk alone
+    while the others wait for the final step."""
+    tail_size = min(size, max(size // 4, TAIL_MIN))
+    tail_start = (max(0, count - 2 * size) // size) * size if tail_size < size else count
+    starts = [*range(0, tail_start, size), *range(tail_start, count, tail_size)]
+    if tail_size < size and len(starts) > 1 and count - starts[-1] < TAIL_MIN:
+        starts.pop()  # a few files left over: they go with the chunk before
+    return [
+        (seq, first, starts[seq + 1] if seq + 1 < len(starts) else count) for seq, first in enumerate(starts)
+    ]
+
+
 def _create_chunks(
     sessions: sessionmaker[Session], numero_lote: int, worker_id: str, count: int, size: int
 ) -> tuple[int, list[tuple[int, int, int]]]:
-    ranges = [(seq, first, min(first + size, count)) for seq, first in enumerate(range(0, count, size))]
+    ranges = chunk_ranges(count, size)
     with sessions() as s:
         batch, _ = _lock_claimed(s, numero_lote, worker_id)
         generation = batch.claim_count
@@ -620,6 +639,7 @@ __all__ = [
     "ChunkLost",
     "ChunkWork",
     "ClaimedChunk",
+    "chunk_ranges",
     "chunks_pending",
     "claim_chunk",
     "drop_chunks",

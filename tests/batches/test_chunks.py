@@ -6,6 +6,7 @@ within one run; two workers share the chunks of one batch; a coordinator that di
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from pathlib import Path
@@ -16,7 +17,7 @@ from sqlalchemy import Engine, delete, func, select
 
 from mec_ws.batches import chunks, processing
 from mec_ws.batches import worker as worker_module
-from mec_ws.batches.chunks import ChunkLost, claim_chunk, open_work, run_chunk
+from mec_ws.batches.chunks import TAIL_MIN, ChunkLost, chunk_ranges, claim_chunk, open_work, run_chunk
 from mec_ws.certificate.reader import read_xml
 from mec_ws.certificate.stamp import stamp
 from mec_ws.services.dto import EstatusArchivo, EstatusLote
@@ -448,3 +449,21 @@ def test_a_helper_that_cannot_read_the_upload_gives_the_chunk_back(
     assert sorted(seq for w, _, seq in spy.ran if w == coordinator.worker_id) == [0, 1, 2]
     assert _batch(world, numero).estatus is EstatusLote.ACEPTADO
     assert _count(world, Certificate) == 5 and _count(world, BatchChunk) == 0
+
+
+@pytest.mark.parametrize("count", [5, 999, 1001, 1500, 2000, 2001, 2049, 2050, 3999, 10_000, 10_007])
+@pytest.mark.parametrize("size", [2, 100, 1000])
+def test_chunk_ranges_cover_every_entry_once_with_shorter_chunks_at_the_end(count: int, size: int) -> None:
+    ranges = chunk_ranges(count, size)
+    assert [seq for seq, _, _ in ranges] == list(range(len(ranges)))
+    assert ranges[0][1] == 0 and ranges[-1][2] == count
+    assert all(a < b for _, a, b in ranges)
+    assert all(prev[2] == nxt[1] for prev, nxt in itertools.pairwise(ranges))
+    sizes = [b - a for _, a, b in ranges]
+    assert max(sizes) <= size + TAIL_MIN  # a chunk plus at most a few files left over
+    tail = min(size, max(size // 4, TAIL_MIN))
+    if tail < size:
+        assert all(s <= tail + TAIL_MIN for s in sizes[-4:])  # the end comes in short chunks
+        assert len(sizes) == 1 or all(s >= TAIL_MIN for s in sizes)
+    else:
+        assert sizes[:-1] == [size] * (len(sizes) - 1)
