@@ -21,6 +21,7 @@ certificate was loaded outside that range).  A page past the last one is simply 
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -31,7 +32,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, defer
 
 from mec_ws.config import Settings
-from mec_ws.errors import CertificadoInexistente, SolicitudInvalida
+from mec_ws.errors import CertificadoInexistente, Interno, SolicitudInvalida, XmlReadError
 from mec_ws.reports.pdf import render_certificate_pdf, verification_url
 from mec_ws.services.dto import (
     Archivo,
@@ -42,6 +43,8 @@ from mec_ws.services.dto import (
     Principal,
 )
 from models import Campus, Certificate, CertificateCount, Institution
+
+log = logging.getLogger(__name__)
 
 MEXICO_CITY = ZoneInfo("America/Mexico_City")
 MAX_PAGE_SIZE = 500
@@ -311,6 +314,13 @@ def descarga_certificado(
     stem = cert.folio_control or cert.folio_digital
     if formato == FormatoCertificado.PDF:
         url = verification_url(settings or Settings.from_env(), cert.folio_digital)
-        pdf = render_certificate_pdf(cert.stamped_xml, estatus=cert.estatus, verification_url=url)
+        try:
+            pdf = render_certificate_pdf(cert.stamped_xml, estatus=cert.estatus, verification_url=url)
+        except (XmlReadError, ValueError):  # what we stored and stamped: our fault, not the client's
+            log.exception("el certificado %s guardado no se pudo convertir a PDF", cert.folio_digital)
+            raise Interno(
+                "No se pudo generar el PDF del certificado guardado; el problema es del servicio y ya "
+                "quedó registrado. Puede descargar el XML sellado mientras se corrige."
+            ) from None
         return Archivo(nombre_archivo=_file_name(stem, ".pdf"), contenido=pdf)
     return Archivo(nombre_archivo=_file_name(stem), contenido=cert.stamped_xml)

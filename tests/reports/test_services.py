@@ -13,7 +13,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
 from mec_ws import errors
@@ -283,6 +283,26 @@ def test_descarga_pdf_isolation(with_pdfs: tuple[World, Stamped, Stamped]) -> No
     world = with_pdfs[0]
     with _session(world) as s, pytest.raises(errors.CertificadoInexistente):
         query.descarga_certificado(s, world.other, "PDF/001", FormatoCertificado.PDF, settings=world.settings)
+
+
+@pytest.mark.parametrize("stored", [b"<Dec folioControl='ROTO'/>", b"\x00 no es XML", b""])
+def test_a_stored_certificate_that_cannot_become_a_pdf_is_our_fault(
+    world: World, stored: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The stored XML is ours (it was stamped by this service): if it cannot be printed, the fault
+    is ``Interno`` (the client did nothing wrong), logged with the certificate, and the XML itself
+    can still be downloaded as stored."""
+    cert = add_certificate(world, "ROTO", fecha_carga=T)
+    with world.sessions() as s:
+        s.execute(update(Certificate).where(Certificate.id == cert.id).values(stamped_xml=stored))
+        s.commit()
+    with _session(world) as s, pytest.raises(errors.Interno) as raised:
+        query.descarga_certificado(s, world.ipes, "ROTO", FormatoCertificado.PDF, settings=world.settings)
+    assert "PDF" in raised.value.mensaje and "XML" in raised.value.mensaje
+    assert any(cert.folio_digital in r.getMessage() for r in caplog.records)
+    with _session(world) as s:
+        xml = query.descarga_certificado(s, world.ipes, "ROTO", FormatoCertificado.XML)
+    assert xml.contenido == stored
 
 
 def test_the_export_is_named_after_the_apps_clock(world: World) -> None:
