@@ -313,7 +313,7 @@ def programas() -> Any:
 def cancelacion() -> Any:
     page = error = None
     searched = bool(request.args.get("buscar")) or any(
-        request.args.get(k) for k in ("idCampus", "folioPago", "folioControl", "fechaCarga")
+        request.args.get(k) for k in ("idCampus", "folioPago", "folioControl", "folioDigital", "fechaCarga")
     )
     if searched:
         try:
@@ -322,6 +322,7 @@ def cancelacion() -> Any:
                 id_campus=_text("idCampus"),
                 folio_pago=_text("folioPago"),
                 folio_control=_text("folioControl"),
+                folio_digital=_text("folioDigital"),
                 fecha_carga_desde=fecha,
                 fecha_carga_hasta=fecha,
             )
@@ -334,19 +335,26 @@ def cancelacion() -> Any:
 @ipes.route("/cancelacion/solicitar", methods=["GET", "POST"])
 @ipes_required
 def solicitar_cancelacion() -> Any:
+    # a certificate without folioControl (optional in the XSD) is named by its folioDigital
     folio = (request.values.get("folioControl") or "").strip()[:100]
+    digital = "" if folio else (request.values.get("folioDigital") or "").strip()[:36]
     motivos = dict(load_catalog("motivo_cancelacion"))
     result = error = None
     if request.method == "POST":
         try:
             result = services().solicita_cancelacion(
-                who(), folio, request.form.get("motivo") or "", request.form.get("observaciones")
+                who(),
+                folio or None,
+                request.form.get("motivo") or "",
+                request.form.get("observaciones"),
+                folio_digital=digital or None,
             )
         except MecError as exc:
             error = fault(exc)
     return render_template(
         "cancelar.html",
         folio=folio,
+        digital=digital,
         motivos=motivos,
         result=result,
         error=error,

@@ -208,6 +208,45 @@ def test_cancelacion_flow_and_operator_review(portal: Portal) -> None:
         )
 
 
+def test_a_certificate_without_folio_control_is_found_and_cancelled_by_its_folio_digital(
+    portal: Portal,
+) -> None:
+    from tests.services.world import add_certificate
+
+    world = portal.world
+    cert = add_certificate(world, None, fecha_carga=world.clock.now)
+    digital = cert.folio_digital
+    c = _ipes(portal)
+    page = c.get(f"/portal/cancelacion?folioDigital={digital}").get_data(as_text=True)
+    assert "1 certificado(s) encontrado(s)" in page
+    assert f"/portal/cancelacion/solicitar?folioDigital={digital}" in page
+    assert "solicitar?folioControl=None" not in page and "solicitar?folioControl=&" not in page
+    form = c.get(f"/portal/cancelacion/solicitar?folioDigital={digital}").get_data(as_text=True)
+    assert f"Certificado con folio digital {digital}" in form
+    assert f'name="folioDigital" value="{digital}"' in form
+    r = portal.post(
+        c,
+        "/portal/cancelacion/solicitar",
+        {"folioControl": "", "folioDigital": digital, "motivo": "C1", "observaciones": ""},
+        page=f"/portal/cancelacion/solicitar?folioDigital={digital}",
+    )
+    page = r.get_data(as_text=True)
+    assert "CANCELACION_SOLICITADA" in page and digital in page
+    with world.sessions() as s:
+        assert s.scalars(select(Certificate.estatus).where(Certificate.id == cert.id)).one() == (
+            "CANCELACION_SOLICITADA"
+        )
+    other = portal.client()  # another institution's user cannot reach it by its folioDigital
+    portal.login(other, "ipes2")
+    r = portal.post(
+        other,
+        "/portal/cancelacion/solicitar",
+        {"folioDigital": digital, "motivo": "C1", "observaciones": ""},
+        page=f"/portal/cancelacion/solicitar?folioDigital={digital}",
+    )
+    assert "<code>CertificadoInexistente</code>" in r.get_data(as_text=True)
+
+
 def test_programas_screen(portal: Portal) -> None:
     c = _ipes(portal)
     page = c.get("/portal/programas").get_data(as_text=True)
