@@ -37,8 +37,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cryptography import x509
-
 from mec_ws import db
 from mec_ws.certificate import efirma
 from mec_ws.certificate.reader import read_xml
@@ -114,6 +112,25 @@ def big_members(paths: list[Path], target_bytes: int) -> list[Path]:
 # --- engine-only rate ---------------------------------------------------------------------------
 
 
+def engine_context(files: DemoFiles) -> ValidationContext:
+    """The registry of the demo world in memory (also used by ``benchmarks/worker.py``)."""
+    root = files.root
+    return ValidationContext(
+        now=datetime.now(UTC),
+        institution=files.scenario.institution,
+        officers=(
+            RegisteredOfficer(
+                campus_id=files.scenario.campus.id,
+                certificate_der=(root / "responsable.cer").read_bytes(),
+                cargo_id=5,
+            ),
+        ),
+        find_program=programs_lookup([files.scenario.program]),
+        is_folio_accepted=lambda _i, _f: False,
+        trusted_cas=tuple(efirma.load_certificates((root / "ca.cer").read_bytes())),
+    )
+
+
 def engine_rate(files: DemoFiles, paths: list[Path]) -> float:
     root = files.root
     sep_cert = efirma.load_certificate((root / "sep.cer").read_bytes())
@@ -125,23 +142,7 @@ def engine_rate(files: DemoFiles, paths: list[Path]) -> float:
         id_cargo=1,
         cargo="DIRECTOR GENERAL",
     )
-    ca: list[x509.Certificate] = efirma.load_certificates((root / "ca.cer").read_bytes())
-    inst = files.scenario.institution
-    ctx = ValidationContext(
-        now=datetime.now(UTC),
-        institution=inst,
-        officers=(
-            RegisteredOfficer(
-                campus_id=files.scenario.campus.id,
-                certificate_der=(root / "responsable.cer").read_bytes(),
-                cargo_id=5,
-            ),
-        ),
-        find_program=programs_lookup([files.scenario.program]),
-        is_folio_accepted=lambda _i, _f: False,
-        trusted_cas=tuple(ca),
-        strict_sello=False,
-    )
+    ctx = engine_context(files)
     data = [p.read_bytes() for p in paths]
     validate_file("calentamiento.xml", data[0], ctx)
     start = time.perf_counter()

@@ -44,6 +44,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 # benchmarks/service.py: the cached demo PKI, the certificates, the throw-away database
-from service import certificates, database, demo_files, engine_rate, make_zip  # type: ignore[import-not-found]
+from service import certificates, database, demo_files, engine_context, engine_rate, make_zip  # type: ignore[import-not-found]
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -64,7 +65,6 @@ from mec_ws.certificate.cadena import cadena_original
 from mec_ws.certificate.reader import read_xml
 from mec_ws.certificate.schema import validate_upload
 from mec_ws.config import Settings
-from mec_ws.registry import RegisteredOfficer, ValidationContext, programs_lookup
 from mec_ws.services.app import MecApp
 from mec_ws.services.dto import EstatusLote, Principal
 from mec_ws.testdata.demo import DemoFiles
@@ -122,25 +122,6 @@ def floor_rate(files: DemoFiles, blobs: list[bytes]) -> Rates:
     return len(blobs) / t.wall, len(blobs) / t.cpu
 
 
-def engine_context(files: DemoFiles) -> ValidationContext:
-    """The registry of the demo world in memory (as ``benchmarks/service.py`` builds it)."""
-    root = files.root
-    return ValidationContext(
-        now=datetime.now(UTC),
-        institution=files.scenario.institution,
-        officers=(
-            RegisteredOfficer(
-                campus_id=files.scenario.campus.id,
-                certificate_der=(root / "responsable.cer").read_bytes(),
-                cargo_id=5,
-            ),
-        ),
-        find_program=programs_lookup([files.scenario.program]),
-        is_folio_accepted=lambda _i, _f: False,
-        trusted_cas=tuple(efirma.load_certificates((root / "ca.cer").read_bytes())),
-    )
-
-
 def validation_rate(files: DemoFiles, paths: list[Path]) -> Rates:
     """Certificates/s of ``validate_file`` alone (every rule, in-memory registry)."""
     ctx = engine_context(files)
@@ -154,11 +135,21 @@ def validation_rate(files: DemoFiles, paths: list[Path]) -> Rates:
     return len(blobs) / t.wall, len(blobs) / t.cpu
 
 
-def worker_rate(
-    files: DemoFiles, paths: list[Path], url: str | None, work: Path, stages: dict[str, float] | None = None
-) -> Rates:
-    """Certificates/s of one ``Worker`` processing the whole ZIP (fresh database); with ``stages``,
-    the CPU seconds of its stages too (see :func:`stage_times`)."""
+@dataclass
+class Received:
+    """One batch of the benchmark's certificates, received and waiting for a worker."""
+
+    settings: Settings
+    sessions: Any
+    db_url: str
+    numero: int
+
+
+@contextlib.contextmanager
+def received_batch(files: DemoFiles, paths: list[Path], url: str | None, work: Path) -> Iterator[Received]:
+    """A fresh database (SQLite, or a throw-away PostgreSQL schema) with the demo data and one ZIP
+    of ``paths`` received through ``MecApp.carga_certificados``; after the block, the batch must be
+    ACEPTADO with every certificate stored (else the benchmark stops)."""
     with database(url, work) as db_url:
         settings = Settings.from_env({"MEC_DATA_DIR": str(work / "data"), "MEC_DATABASE_URL": db_url})
         load_demo(settings, files)
@@ -166,23 +157,15 @@ def worker_rate(
         try:
             sessions = db.session_factory(engine)
             with sessions() as s:
-                s.add(
-                    FolioPago(
-                        folio="BENCH-W", institution_id=files.scenario.institution.id, cantidad=len(paths)
-                    )
-                )
+                inst = files.scenario.institution.id
+                s.add(FolioPago(folio="BENCH", institution_id=inst, cantidad=len(paths)))
                 user = s.scalars(select(User).where(User.username == DEMO_USER)).one()
                 who = Principal(user.id, user.username, user.institution_id, False)
                 s.commit()
             zipped = make_zip(work / "lote.zip", paths, stored=False).read_bytes()
             app = MecApp(settings, sessions, clock=lambda: datetime.now(UTC))
-            numero = app.carga_certificados(who, "BENCH-W", "lote.zip", zipped).numero_lote
-            worker = Worker(sessions, settings, options=WorkerOptions(poll_seconds=0.05))
-            timing = stage_times(stages) if stages is not None else contextlib.nullcontext()
-            with timing, Timer() as t:
-                worker.run(once=True)
-            if stages is not None:
-                stages["trabajador completo"] = t.cpu
+            numero = app.carga_certificados(who, "BENCH", "lote.zip", zipped).numero_lote
+            yield Received(settings, sessions, db_url, numero)
             with sessions() as s:
                 batch = s.get(Batch, numero)
                 assert batch is not None
@@ -191,6 +174,20 @@ def worker_rate(
                     raise SystemExit(f"el lote no se aceptó: {batch.estatus} {batch.mensaje} ({stored})")
         finally:
             engine.dispose()
+
+
+def worker_rate(
+    files: DemoFiles, paths: list[Path], url: str | None, work: Path, stages: dict[str, float] | None = None
+) -> Rates:
+    """Certificates/s of one ``Worker`` processing the whole ZIP (fresh database); with ``stages``,
+    the CPU seconds of its stages too (see :func:`stage_times`)."""
+    with received_batch(files, paths, url, work) as batch:
+        worker = Worker(batch.sessions, batch.settings, options=WorkerOptions(poll_seconds=0.05))
+        timing = stage_times(stages) if stages is not None else contextlib.nullcontext()
+        with timing, Timer() as t:
+            worker.run(once=True)
+        if stages is not None:
+            stages["trabajador completo"] = t.cpu
     return len(paths) / t.wall, len(paths) / t.cpu
 
 
@@ -200,46 +197,21 @@ def cli_worker_seconds(
     """Wall-clock seconds of ``mec-ws worker --una-vez [--procesos N]`` processing one batch of
     ``paths`` received through ``MecApp.carga_certificados`` (fresh database), and the CPU seconds
     of its processes (the database server's not included)."""
-    with database(url, work) as db_url:
-        settings = Settings.from_env({"MEC_DATA_DIR": str(work / "data"), "MEC_DATABASE_URL": db_url})
-        load_demo(settings, files)
-        engine = db.open_database(settings.database_url)
-        try:
-            sessions = db.session_factory(engine)
-            with sessions() as s:
-                s.add(
-                    FolioPago(
-                        folio="BENCH-P", institution_id=files.scenario.institution.id, cantidad=len(paths)
-                    )
-                )
-                user = s.scalars(select(User).where(User.username == DEMO_USER)).one()
-                who = Principal(user.id, user.username, user.institution_id, False)
-                s.commit()
-            zipped = make_zip(work / "lote.zip", paths, stored=False).read_bytes()
-            app = MecApp(settings, sessions, clock=lambda: datetime.now(UTC))
-            numero = app.carga_certificados(who, "BENCH-P", "lote.zip", zipped).numero_lote
-            env = {
-                **os.environ,
-                "MEC_DATA_DIR": str(settings.data_dir),
-                "MEC_DATABASE_URL": db_url,
-                "MEC_LOTE_TROZO": str(trozo),
-            }
-            argv = [*CLI, "worker", "--una-vez", *(["--procesos", str(processes)] if processes > 1 else [])]
-            start, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
-            done = subprocess.run(argv, env=env, capture_output=True, check=False)
-            seconds = time.perf_counter() - start
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-            if done.returncode != 0:
-                raise SystemExit(f"el trabajador falló: {done.stderr.decode()[-2000:]}")
-            with sessions() as s:
-                batch = s.get(Batch, numero)
-                assert batch is not None
-                stored = _count(s, numero)
-                if batch.estatus is not EstatusLote.ACEPTADO or stored != len(paths):
-                    raise SystemExit(f"el lote no se aceptó: {batch.estatus} {batch.mensaje} ({stored})")
-        finally:
-            engine.dispose()
+    with received_batch(files, paths, url, work) as batch:
+        env = {
+            **os.environ,
+            "MEC_DATA_DIR": str(batch.settings.data_dir),
+            "MEC_DATABASE_URL": batch.db_url,
+            "MEC_LOTE_TROZO": str(trozo),
+        }
+        argv = [*CLI, "worker", "--una-vez", *(["--procesos", str(processes)] if processes > 1 else [])]
+        start, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
+        done = subprocess.run(argv, env=env, capture_output=True, check=False)
+        seconds = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        if done.returncode != 0:
+            raise SystemExit(f"el trabajador falló: {done.stderr.decode()[-2000:]}")
     return seconds, cpu
 
 
