@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO, Any
 
-from sqlalchemy import delete, exists, func, insert, or_, select, update
+from sqlalchemy import Select, delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -217,6 +217,32 @@ def run_range(
 # --- claims -------------------------------------------------------------------------------------
 
 
+def _claimable(query: Select[Any], now: datetime, policy: ChunkPolicy) -> Select[Any]:
+    """``query`` over the chunks nobody works on: of a batch being processed under its current
+    claim, not done, and unclaimed, expired or held by a worker that stopped beating."""
+    alive = exists().where(
+        WorkerHeartbeat.worker_id == BatchChunk.claimed_by,
+        WorkerHeartbeat.seen_at >= now - policy.stale,
+    )
+    return query.join(Batch, Batch.numero_lote == BatchChunk.numero_lote).where(
+        Batch.estatus == EstatusLote.EN_PROCESO,
+        Batch.claimed_by.is_not(None),
+        BatchChunk.generation == Batch.claim_count,
+        BatchChunk.done.is_(False),
+        or_(BatchChunk.claimed_by.is_(None), BatchChunk.claim_expires_at < now, ~alive),
+    )
+
+
+def chunk_claimable(sessions: sessionmaker[Session], policy: ChunkPolicy) -> bool:
+    """Whether some chunk could be claimed now (a read-only look, nothing is claimed)."""
+    with sessions() as s:
+        db.read_only(s)
+        now = _now(policy, s)
+        found = s.scalar(select(exists(_claimable(select(BatchChunk.seq), now, policy))))
+        s.rollback()
+    return bool(found)
+
+
 def claim_chunk(
     sessions: sessionmaker[Session],
     worker_id: str,
@@ -229,26 +255,16 @@ def claim_chunk(
     ``skip``)."""
     with sessions() as s:
         now = _now(policy, s)
-        alive = exists().where(
-            WorkerHeartbeat.worker_id == BatchChunk.claimed_by,
-            WorkerHeartbeat.seen_at >= now - policy.stale,
-        )
-        query = (
+        query = _claimable(
             select(
                 BatchChunk.numero_lote,
                 BatchChunk.seq,
                 BatchChunk.generation,
                 BatchChunk.first,
                 BatchChunk.stop,
-            )
-            .join(Batch, Batch.numero_lote == BatchChunk.numero_lote)
-            .where(
-                Batch.estatus == EstatusLote.EN_PROCESO,
-                Batch.claimed_by.is_not(None),
-                BatchChunk.generation == Batch.claim_count,
-                BatchChunk.done.is_(False),
-                or_(BatchChunk.claimed_by.is_(None), BatchChunk.claim_expires_at < now, ~alive),
-            )
+            ),
+            now,
+            policy,
         )
         if numero_lote is not None:
             query = query.where(BatchChunk.numero_lote == numero_lote)
@@ -639,6 +655,7 @@ __all__ = [
     "ChunkLost",
     "ChunkWork",
     "ClaimedChunk",
+    "chunk_claimable",
     "chunk_ranges",
     "chunks_pending",
     "claim_chunk",

@@ -51,6 +51,7 @@ from mec_ws import db
 from mec_ws.batches.chunks import (
     ChunkLost,
     ChunkWork,
+    chunk_claimable,
     chunks_pending,
     claim_chunk,
     drop_chunks,
@@ -69,6 +70,7 @@ from models.enums import EstatusLote
 
 log = logging.getLogger(__name__)
 
+CHUNK_LOOK_SECONDS = 0.25
 RESUMED = "reanudado por otro trabajador: el anterior dejó de responder"
 
 
@@ -500,6 +502,19 @@ class Worker:
             except Exception:  # the database may be briefly unreachable: keep trying
                 log.exception("no se pudo registrar el latido del trabajador %s", self.worker_id)
 
+    def _idle_wait(self, stop: threading.Event) -> None:
+        """Wait ``poll_seconds`` before looking for batches again, but stop waiting as soon as a
+        chunk of a batch another worker coordinates can be claimed (a read-only look every
+        :data:`CHUNK_LOOK_SECONDS`): an idle worker joins a large batch within a fraction of a
+        second of its being cut, not a whole poll later."""
+        deadline = time.monotonic() + self.options.poll_seconds
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or stop.wait(min(left, CHUNK_LOOK_SECONDS)):
+                return
+            if chunk_claimable(self.sessions, self.chunk_policy):
+                return
+
     def run(self, *, once: bool = False, stop_event: threading.Event | None = None) -> int:
         """Loop until ``stop_event`` is set (or, with ``once``, until nothing is claimable).
 
@@ -525,7 +540,7 @@ class Worker:
                         break
                     stop.wait(min(self.options.poll_seconds, 0.2))  # the coordinator is cutting a batch
                     continue
-                stop.wait(self.options.poll_seconds)
+                self._idle_wait(stop)
         finally:
             self.close_chunk_works()
             beats_done.set()

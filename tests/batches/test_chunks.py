@@ -18,6 +18,7 @@ from sqlalchemy import Engine, delete, func, select
 from mec_ws.batches import chunks, processing
 from mec_ws.batches import worker as worker_module
 from mec_ws.batches.chunks import TAIL_MIN, ChunkLost, chunk_ranges, claim_chunk, open_work, run_chunk
+from mec_ws.batches.worker import Worker, WorkerOptions
 from mec_ws.certificate.reader import read_xml
 from mec_ws.certificate.stamp import stamp
 from mec_ws.services.dto import EstatusArchivo, EstatusLote
@@ -467,3 +468,28 @@ def test_chunk_ranges_cover_every_entry_once_with_shorter_chunks_at_the_end(coun
         assert len(sizes) == 1 or all(s >= TAIL_MIN for s in sizes)
     else:
         assert sizes[:-1] == [size] * (len(sizes) - 1)
+
+
+def test_an_idle_worker_stops_waiting_when_a_chunk_can_be_claimed(chunked: World) -> None:
+    """A worker between polls (here 30 s) looks for claimable chunks every quarter second, read
+    only: it joins a batch as soon as the coordinator has cut it, and otherwise waits its poll."""
+    world = chunked
+    idle = Worker(world.sessions, world.settings, options=WorkerOptions(poll_seconds=30), clock=world.clock)
+    quiet = Worker(world.sessions, world.settings, options=WorkerOptions(poll_seconds=0.6), clock=world.clock)
+    started = time.monotonic()
+    quiet._idle_wait(threading.Event())  # nothing to claim: the whole poll
+    assert time.monotonic() - started >= 0.6
+
+    _, numero = _upload(world, {f"c{n}.xml": world.certificate(n) for n in range(5)})
+    coordinator = world.worker()
+    coordinator.heartbeat(force=True)
+    assert coordinator.claim() == numero
+    chunks._create_chunks(world.sessions, numero, coordinator.worker_id, 5, 2)
+    with world.sessions() as s:
+        before = s.scalars(select(BatchChunk.claimed_by)).all()
+    started = time.monotonic()
+    idle._idle_wait(threading.Event())
+    assert time.monotonic() - started < 10  # not the 30 s poll
+    with world.sessions() as s:
+        assert s.scalars(select(BatchChunk.claimed_by)).all() == before  # the look claims nothing
+    assert idle.run_chunk() is True  # and the chunk is there to take
