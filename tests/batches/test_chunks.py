@@ -6,7 +6,9 @@ within one run; two workers share the chunks of one batch; a coordinator that di
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -493,3 +495,43 @@ def test_an_idle_worker_stops_waiting_when_a_chunk_can_be_claimed(chunked: World
     with world.sessions() as s:
         assert s.scalars(select(BatchChunk.claimed_by)).all() == before  # the look claims nothing
     assert idle.run_chunk() is True  # and the chunk is there to take
+
+
+def test_a_chunk_runs_on_another_machine_with_its_own_data_dir(
+    chunked: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the uploads in the database (PostgreSQL), a worker whose MEC_DATA_DIR is another
+    machine's (only the stamping key deployed there) runs a chunk of a batch another machine
+    coordinates: it reads the upload from the database, and the batch is accepted whole."""
+    world = chunked
+    if world.settings.almacen != "base":
+        pytest.skip("las cargas se guardan en la base sólo con PostgreSQL")
+    other_dir = tmp_path / "otra-maquina"
+    shutil.copytree(world.settings.data_dir / "claves", other_dir / "claves")
+    helper = Worker(
+        world.sessions,
+        dataclasses.replace(world.settings, data_dir=other_dir),
+        options=WorkerOptions(poll_seconds=0.05),
+        clock=world.clock,
+    )
+    helper.heartbeat(force=True)
+    spy = ChunkSpy(monkeypatch)
+    create = chunks._create_chunks  # the spy's
+
+    def create_then_the_other_machine_runs_one(*args: Any, **kwargs: Any) -> Any:
+        result = create(*args, **kwargs)
+        assert helper.run_chunk() is True
+        return result
+
+    monkeypatch.setattr(chunks, "_create_chunks", create_then_the_other_machine_runs_one)
+    files = {f"c{n}.xml": world.certificate(n) for n in range(5)}
+    _, numero = _upload(world, files)
+    coordinator = world.worker()
+    assert coordinator.run(once=True) == 1
+    assert helper.chunks_run == 1
+    assert (helper.worker_id, 0) in [(w, seq) for w, _, seq in spy.ran]
+    assert _batch(world, numero).estatus is EstatusLote.ACEPTADO
+    assert _count(world, Certificate) == 5 and _count(world, BatchChunk) == 0
+    with world.sessions() as s:
+        stored = s.scalars(select(Certificate.stamped_xml).order_by(Certificate.id)).all()
+    assert all(read_xml(xml).find(".//{*}Dreoe") is not None for xml in stored)  # every one stamped
