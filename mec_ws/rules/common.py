@@ -118,8 +118,20 @@ class SubjectFigures:
 
 def _figures(doc: DecDocument) -> SubjectFigures:
     scale = _read_scale(doc)
-    grades = tuple(grade_value(node.get("calificacion")) for node in doc.asignatura)
-    types = [subject_type(node) for node in doc.asignatura]
+    # grade_value and subject_type of each subject, inlined (this runs for every file)
+    grade_list: list[Decimal | None] = []
+    types: list[int | None] = []
+    for node in doc.asignatura:
+        get = node.get
+        text = get("calificacion")
+        grade_list.append(
+            None if text is None else _cached_grade(text) if len(text) <= _CACHED_TEXT else _grade_value(text)
+        )
+        raw = get("idTipoAsignatura")
+        types.append(
+            None if raw is None else _cached_type(raw) if len(raw) <= _CACHED_TEXT else _subject_type(raw)
+        )
+    grades = tuple(grade_list)
     counted: tuple[Node, ...] | None = None
     counted_grades: tuple[Decimal, ...] | None = None
     passed: tuple[Node, ...] | None = None
