@@ -28,8 +28,9 @@ def check_scale(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding]:
 def check_grades(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding]:
     scale = scale_of(doc)
     in_scale = scale is not None and scale.valid
-    grades = figures(doc).grades
-    if None not in grades and (
+    subject_figures = figures(doc)
+    grades = subject_figures.grades
+    if subject_figures.all_graded and (
         not in_scale
         or not grades
         or (scale is not None and scale.minima <= min(grades) <= max(grades) <= scale.maxima)
