@@ -142,7 +142,7 @@ def _index(program: StudyProgram) -> _ProgramIndex:
     return index
 
 
-_CLEAN_LIMIT = 8192  # distinct matching subjects remembered per program (then forgotten at once)
+_CLEAN_LIMIT = 512  # distinct matching subjects remembered per program (then forgotten at once)
 
 
 def _subjects_match(doc: DecDocument, program: StudyProgram) -> Iterator[Finding]:
