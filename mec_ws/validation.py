@@ -36,6 +36,8 @@ from mec_ws.rules.base import Rule, error
 log = logging.getLogger(__name__)
 
 INTERNAL_ERROR = "ERROR_INTERNO_REGLA"
+_SEP_TAGS = (q("Dreoe"), q("SepIpes"))
+_DEC = q("Dec")
 _SELLO_CODES = frozenset({"SELLO_INVALIDO", "SELLO_VARIANTE_32", "CERTIFICADO_RESPONSABLE_INVALIDO"})
 
 
@@ -94,11 +96,11 @@ def _upload_part(root: etree._Element) -> etree._Element:
     """The tree the upload XSD judges: without SEP nodes that carry content (their presence is
     NODOS_SEP_PRESENTES, not an XSD finding); empty placeholders stay (the XSD places them at the
     end of ``Dec``), their whitespace-only text dropped (the rule allows it, an XSD empty type not)."""
-    sep = [el for el in root if el.tag in (q("Dreoe"), q("SepIpes"))]
+    sep = [el for el in root if el.tag in _SEP_TAGS]
     if not sep or all(is_placeholder(el) and el.text is None for el in sep):
         return root
     part = copy.deepcopy(root)
-    for el in [el for el in part if el.tag in (q("Dreoe"), q("SepIpes"))]:
+    for el in [el for el in part if el.tag in _SEP_TAGS]:
         if is_placeholder(el):
             el.text = None
         else:
@@ -121,7 +123,7 @@ def validate_file(name: str, data: bytes, ctx: ValidationContext) -> FileResult:
     except XmlReadError as exc:
         return FileResult(name, None, (error(exc.finding_code, exc.mensaje, ""),), None)
     root = tree.getroot()
-    if root.tag != q("Dec"):
+    if root.tag != _DEC:
         found = root.tag if isinstance(root.tag, str) else "(desconocido)"
         finding = error(
             "XML_RAIZ_INVALIDA",

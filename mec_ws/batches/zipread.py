@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import unicodedata
 import zipfile
 import zlib
@@ -126,6 +127,86 @@ def _read_capped(stream: BinaryIO, cap: int) -> bytes:
         parts.append(chunk)
         left -= len(chunk)
     return b"".join(parts)
+
+
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile.structFileHeader
+_LOCAL_MAGIC = b"PK\x03\x04"
+_UTF8_NAME = 0x800
+_UNUSUAL_FLAGS = 0x1 | 0x20 | 0x40  # encrypted, compressed patched data, strong encryption
+
+
+def _plain_entry(fh: BinaryIO, info: zipfile.ZipInfo) -> bytes | None:
+    """The compressed bytes of ``info`` read straight from the archive, when its local header is
+    what :meth:`zipfile.ZipFile.open` accepts and it is stored or deflated, unencrypted; None
+    otherwise (the caller then reads it through :mod:`zipfile`, which reports the problem)."""
+    if (
+        info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+        or info.flag_bits & _UNUSUAL_FLAGS
+    ):
+        return None
+    fh.seek(info.header_offset)
+    header = fh.read(_LOCAL_HEADER.size)
+    if len(header) != _LOCAL_HEADER.size:
+        return None
+    fields = _LOCAL_HEADER.unpack(header)
+    if fields[0] != _LOCAL_MAGIC:
+        return None
+    name = fh.read(fields[10])
+    try:
+        decoded = name.decode("utf-8" if fields[3] & _UTF8_NAME else "cp437")
+    except UnicodeDecodeError:
+        return None
+    if decoded != info.orig_filename:
+        return None
+    if fields[11]:
+        fh.seek(fields[11], io.SEEK_CUR)
+    raw = fh.read(info.compress_size)
+    return raw if len(raw) == info.compress_size else None
+
+
+def _inflate_whole(fh: BinaryIO, info: zipfile.ZipInfo) -> bytes | None:
+    """The whole content of ``info`` when reading it is uneventful: the bytes :mod:`zipfile` would
+    return for it (a complete stream of exactly ``file_size`` bytes whose CRC-32 matches); None on
+    anything else, so that :mod:`zipfile` reads it again and reports what is wrong as before."""
+    if info.compress_size > 2 * info.file_size + 1024:  # never read much more than the entry holds
+        return None
+    raw = _plain_entry(fh, info)
+    if raw is None:
+        return None
+    if info.compress_type == zipfile.ZIP_STORED:
+        data = raw
+    else:
+        inflater = zlib.decompressobj(-15)
+        try:
+            data = inflater.decompress(raw, info.file_size + 1)
+        except zlib.error:
+            return None
+        if not inflater.eof or inflater.unconsumed_tail:
+            return None
+    if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
+        return None
+    return data
+
+
+def _sniff_plain(fh: BinaryIO, info: zipfile.ZipInfo) -> bytes | None:
+    """The first :data:`_SNIFF` bytes of a small entry (at most :data:`CHUNK`) whose whole reading is
+    plain (:func:`_inflate_whole`): what :mod:`zipfile` reads of it then, with no error (it may read
+    to the end and check the CRC, which matches); None otherwise."""
+    if info.file_size > CHUNK:
+        return None
+    data = _inflate_whole(fh, info)
+    return data[:_SNIFF] if data is not None else None
+
+
+def _read_entry(zf: zipfile.ZipFile, fh: BinaryIO, info: zipfile.ZipInfo, cap: int) -> bytes:
+    """At most ``cap`` bytes of the entry ``info``: read straight from ``fh`` when that is plain
+    (:func:`_inflate_whole`), else through :mod:`zipfile`, which raises on what is wrong."""
+    if info.file_size < cap:
+        data = _inflate_whole(fh, info)
+        if data is not None:
+            return data
+    with zf.open(info) as stream:
+        return _read_capped(stream, cap)
 
 
 def _is_archive(head: bytes) -> bool:
@@ -332,9 +413,13 @@ class UploadScan:
                 f"'{raw}' mide {_mb(info.file_size)}; "
                 f"el máximo permitido es {_mb(self.limits.max_xml_bytes)}."
             )
+        plain = _sniff_plain(zf.fp, info) if zf.fp is not None else None  # type: ignore[arg-type]
         try:
-            with zf.open(info) as stream:
-                head = _read_capped(stream, _SNIFF)
+            if plain is not None:
+                head = plain
+            else:
+                with zf.open(info) as stream:
+                    head = _read_capped(stream, _SNIFF)
         except (
             zipfile.BadZipFile,
             EOFError,
@@ -377,8 +462,7 @@ class UploadScan:
                     )
                     return
                 try:
-                    with zf.open(info) as stream:
-                        data = _read_capped(stream, min(cap, budget) + 1)
+                    data = _read_entry(zf, fh, info, min(cap, budget) + 1)
                 except (
                     zipfile.BadZipFile,
                     EOFError,

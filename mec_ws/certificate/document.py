@@ -110,8 +110,21 @@ def sep_placeholders(root: etree._Element) -> list[etree._Element]:
 
 def _node_of(el: etree._Element | None, path: str) -> Node:
     if el is None:
-        return Node(path=path, present=False)
-    return Node(path=path, attrs=dict(el.items()), placeholder=is_placeholder(el))
+        return Node(path, _NO_ATTRS, False)
+    attrs = dict(el.items())
+    # is_placeholder(el), from the attributes already read (no attribute: el.attrib is empty)
+    return Node(path, attrs, True, not attrs and len(el) == 0 and not (el.text or "").strip())
+
+
+_SUBJECT_PATHS: list[str] = []
+"""``Dec/Asignaturas/Asignatura[i]`` for i = 1, 2, …: built once, shared by every document."""
+
+
+def _subject_paths(count: int) -> list[str]:
+    paths = _SUBJECT_PATHS
+    if len(paths) < count:
+        paths.extend(f"Dec/Asignaturas/Asignatura[{i}]" for i in range(len(paths) + 1, count + 1))
+    return paths
 
 
 def _node(parent: etree._Element | None, local: str, path: str) -> Node:
@@ -157,8 +170,9 @@ class DecDocument:
         asigs_el = first.get(_TAG["Asignaturas"])
         subjects: list[Node] = []
         if asigs_el is not None:
-            for i, el in enumerate(asigs_el.iterchildren(_ASIGNATURA), start=1):
-                subjects.append(Node(f"Dec/Asignaturas/Asignatura[{i}]", dict(el.items())))
+            elements = list(asigs_el.iterchildren(_ASIGNATURA))
+            paths = _subject_paths(len(elements))
+            subjects = [Node(paths[i], dict(el.items())) for i, el in enumerate(elements)]
         return cls(
             root=root,
             dec=Node("Dec", dict(root.items())),

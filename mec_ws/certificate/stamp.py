@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from cryptography import x509
@@ -30,6 +31,7 @@ from mec_ws.errors import XmlReadError
 MEXICO_CITY = ZoneInfo("America/Mexico_City")
 SEP_IPES_VERSION = "1.0"
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
+_DREOE, _SEP_IPES = q("Dreoe"), q("SepIpes")
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,19 @@ def mexico_city_now(now: datetime | None = None) -> datetime:
     if when.tzinfo is None or when.utcoffset() is None:
         raise ValueError("La fecha del sellado debe tener zona horaria.")
     return when.astimezone(MEXICO_CITY).replace(microsecond=0)
+
+
+def stamp_date(when: datetime) -> str:
+    """``when`` (whole seconds) as :data:`DATE_FORMAT`; ``isoformat`` of the naive time gives the same
+    text for four-digit years without ``strftime``'s cost (it is called once per stamped file)."""
+    if when.microsecond or not 1000 <= when.year <= 9999:
+        return when.strftime(DATE_FORMAT)
+    return when.replace(tzinfo=None).isoformat()
+
+
+@lru_cache(maxsize=8)  # a pure function of the certificate; a worker stamps with one SEP certificate
+def _sep_number(certificate: x509.Certificate) -> str:
+    return certificate_number(certificate)
 
 
 def _serialize(root: etree._Element) -> bytes:
@@ -101,7 +116,7 @@ def stamp(
     placeholders ``<Dreoe/>`` ``<SepIpes/>`` at its end, which the filled nodes replace (in their
     place, keeping the surrounding whitespace): the result never has two of either.
     """
-    sep_nodes = [el for el in root if el.tag in (q("Dreoe"), q("SepIpes"))]
+    sep_nodes = [el for el in root if el.tag == _DREOE or el.tag == _SEP_IPES]
     if any(not is_placeholder(el) for el in sep_nodes):
         raise ValueError("El certificado ya tiene los nodos Dreoe o SepIpes.")
     if len(sep_nodes) != len({el.tag for el in sep_nodes}):
@@ -110,12 +125,12 @@ def stamp(
     if not sello_dec:
         raise ValueError("El certificado no tiene sello; no se puede sellar.")
     when = mexico_city_now(now)
-    fecha = when.strftime(DATE_FORMAT)
+    fecha = stamp_date(when)
     folio = folio_digital or str(uuid.uuid4())
-    numero = certificate_number(signer.certificate)
+    numero = _sep_number(signer.certificate)
 
     placeholder = {el.tag: el for el in sep_nodes}
-    dreoe = _place(root, q("Dreoe"), placeholder.get(q("Dreoe")), before=placeholder.get(q("SepIpes")))
+    dreoe = _place(root, _DREOE, placeholder.get(_DREOE), before=placeholder.get(_SEP_IPES))
     dreoe.set("fechaDreoe", fecha)
     dreoe.set("selloDec", sello_dec)
     dreoe.set("noCertificadoDreoe", numero)
@@ -125,7 +140,7 @@ def stamp(
     dreoe.set("cargo", signer.cargo)
     dreoe.set("selloDreoe", sign(cadena_dreoe(dreoe), signer.key))
 
-    sepipes = _place(root, q("SepIpes"), placeholder.get(q("SepIpes")), after=dreoe)
+    sepipes = _place(root, _SEP_IPES, placeholder.get(_SEP_IPES), after=dreoe)
     sepipes.set("version", SEP_IPES_VERSION)
     sepipes.set("folioDigital", folio)
     sepipes.set("fechaSepIpes", fecha)

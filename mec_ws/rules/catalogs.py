@@ -33,6 +33,12 @@ def _fields(doc: DecDocument) -> Iterator[tuple[Node, str, str]]:
 def _subjects_known(doc: DecDocument) -> bool:
     """True when every subject's catalog values are known (the common case, checked in one pass)."""
     tipos, observaciones = catalogs.load("tipo_asignatura"), catalogs.load("observaciones")
+    written = {subject.get("idTipoAsignatura") for subject in doc.asignatura}
+    written.discard(None)
+    notes = {subject.get("idObservaciones") for subject in doc.asignatura}
+    notes.discard(None)
+    if {t.strip() for t in written} <= tipos.keys() and {o.strip() for o in notes} <= observaciones.keys():
+        return True  # each distinct value checked once (a document repeats a few types)
     for subject in doc.asignatura:
         tipo, observacion = subject.get("idTipoAsignatura"), subject.get("idObservaciones")
         if (tipo is not None and tipo.strip() not in tipos) or (

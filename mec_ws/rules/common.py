@@ -114,12 +114,29 @@ class SubjectFigures:
     counted: tuple[Node, ...] | None  # :func:`counted_subjects`
     counted_grades: tuple[Decimal, ...] | None  # the counted subjects' grades; None when one is unreadable
     passed: tuple[Node, ...] | None  # counted subjects with a passing grade; None when not knowable
+    all_graded: bool = False  # every subject's grade is readable (no None in ``grades``)
 
 
 def _figures(doc: DecDocument) -> SubjectFigures:
     scale = _read_scale(doc)
-    grades = tuple(grade_value(node.get("calificacion")) for node in doc.asignatura)
-    types = [subject_type(node) for node in doc.asignatura]
+    # grade_value and subject_type of each subject, inlined (this runs for every file)
+    grade_list: list[Decimal | None] = []
+    types: list[int | None] = []
+    all_graded = True
+    for node in doc.asignatura:
+        get = node.get
+        text = get("calificacion")
+        grade = (
+            None if text is None else _cached_grade(text) if len(text) <= _CACHED_TEXT else _grade_value(text)
+        )
+        if grade is None:
+            all_graded = False
+        grade_list.append(grade)
+        raw = get("idTipoAsignatura")
+        types.append(
+            None if raw is None else _cached_type(raw) if len(raw) <= _CACHED_TEXT else _subject_type(raw)
+        )
+    grades = tuple(grade_list)
     counted: tuple[Node, ...] | None = None
     counted_grades: tuple[Decimal, ...] | None = None
     passed: tuple[Node, ...] | None = None
@@ -135,7 +152,7 @@ def _figures(doc: DecDocument) -> SubjectFigures:
                     for node, grade in zip(counted, counted_grades, strict=True)
                     if grade >= scale.aprobatoria
                 )
-    return SubjectFigures(scale, grades, counted, counted_grades, passed)
+    return SubjectFigures(scale, grades, counted, counted_grades, passed, all_graded)
 
 
 def figures(doc: DecDocument) -> SubjectFigures:
@@ -185,8 +202,7 @@ def _cadena_values(doc: DecDocument) -> list[str | None]:
     values = doc.derived.get("cadena_values")
     if values is None:
         values = [node.get(attr) for node, attr in zip(_cadena_nodes(doc), _FIXED_ATTRS, strict=True)]
-        for node in doc.asignatura:
-            values += map(node.get, ASIGNATURA_FIELDS)
+        values += [get(attr) for get in [node.get for node in doc.asignatura] for attr in ASIGNATURA_FIELDS]
         doc.derived["cadena_values"] = values
     return values  # type: ignore[return-value]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from mec_ws.certificate.document import DecDocument, Node
 from mec_ws.findings import Finding
@@ -86,7 +87,18 @@ def curp_check_digit(first17: str) -> str:
 
 def is_valid_curp(curp: str | None) -> bool:
     """Pattern and check digit."""
-    if curp is None or not CURP_PATTERN.match(curp):
+    if curp is None:
+        return False
+    return _cached_valid_curp(curp) if len(curp) <= 32 else _valid_curp(curp)
+
+
+@lru_cache(maxsize=4096)  # a pure function of the text; each file asks about the same CURPs twice or more
+def _cached_valid_curp(curp: str) -> bool:
+    return _valid_curp(curp)
+
+
+def _valid_curp(curp: str) -> bool:
+    if not CURP_PATTERN.match(curp):
         return False
     return curp_check_digit(curp[:17]) == curp[17]
 

@@ -28,7 +28,14 @@ def check_scale(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding]:
 def check_grades(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding]:
     scale = scale_of(doc)
     in_scale = scale is not None and scale.valid
-    grades = figures(doc).grades
+    subject_figures = figures(doc)
+    grades = subject_figures.grades
+    if subject_figures.all_graded and (
+        not in_scale
+        or not grades
+        or (scale is not None and scale.minima <= min(grades) <= max(grades) <= scale.maxima)
+    ):
+        return  # every subject has a readable grade, within the scale when it is valid: no finding
     for node, grade in zip(doc.asignatura, grades, strict=True):
         text = node.get("calificacion")
         if text is None:

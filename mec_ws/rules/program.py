@@ -116,10 +116,13 @@ def _with_program(
 class _ProgramIndex:
     """What the rules derive from one registered program, computed once per program (not per file)."""
 
-    __slots__ = ("by_id", "program", "required")
+    __slots__ = ("by_id", "clean", "program", "required")
 
     def __init__(self, program: StudyProgram) -> None:
         self.program = program  # held: the cache key is its id()
+        # (idAsignatura, idTipoAsignatura, creditos) as written, of subjects that matched the program
+        # (no finding): a pure function of those texts and the program; a batch repeats them
+        self.clean: set[tuple[str, str | None, str | None]] = set()
         self.by_id: dict[str, ProgramSubject] = {}
         for subject in program.subjects:  # the first of a repeated id wins, as in StudyProgram.subject
             self.by_id.setdefault(subject.id_asignatura, subject)
@@ -139,41 +142,66 @@ def _index(program: StudyProgram) -> _ProgramIndex:
     return index
 
 
+_CLEAN_LIMIT = 512  # distinct matching subjects remembered per program (then forgotten at once)
+
+
 def _subjects_match(doc: DecDocument, program: StudyProgram) -> Iterator[Finding]:
-    by_id = _index(program).by_id
+    index = _index(program)
+    clean = index.clean
     for node in doc.asignatura:
-        id_asignatura = node.get("idAsignatura")
+        get = node.get
+        id_asignatura = get("idAsignatura")
         if id_asignatura is None:
             continue
-        registered = by_id.get(id_asignatura.strip())
-        if registered is None:
-            yield error(
-                "ASIGNATURA_NO_REGISTRADA",
-                f"La asignatura {id_asignatura.strip()} no pertenece al programa {program.id_carrera} "
-                f"(plan {program.clave_plan}).",
-                node.loc("idAsignatura"),
-            )
-            continue
-        tipo = int_or_none(node.get("idTipoAsignatura"))
-        if tipo is not None and tipo != registered.id_tipo:
-            yield error(
-                "ASIGNATURA_NO_COINCIDE",
-                f"La asignatura {registered.id_asignatura} ({registered.nombre}) tiene idTipoAsignatura "
-                f"{tipo}, pero en el programa es {registered.id_tipo}.",
-                node.loc("idTipoAsignatura"),
-            )
-        creditos = decimal_or_none(node.get("creditos"))
-        if creditos is not None and creditos != registered.creditos:
-            yield error(
-                "ASIGNATURA_NO_COINCIDE",
-                f"La asignatura {registered.id_asignatura} ({registered.nombre}) tiene "
-                f"{decimal_text(creditos)} créditos, pero en el programa tiene "
-                f"{decimal_text(registered.creditos)}.",
-                node.loc("creditos"),
-            )
+        key = (id_asignatura, get("idTipoAsignatura"), get("creditos"))
+        if key in clean:
+            continue  # this subject, as written, matched the program before: no finding
+        found = list(_subject_match(node, id_asignatura, index.by_id, program))
+        if found:
+            yield from found
+        else:
+            if len(clean) >= _CLEAN_LIMIT:
+                clean.clear()
+            clean.add(key)
+
+
+def _subject_match(
+    node: Node, id_asignatura: str, by_id: dict[str, ProgramSubject], program: StudyProgram
+) -> Iterator[Finding]:
+    """The findings of one subject against the program (none when it matches)."""
+    registered = by_id.get(id_asignatura.strip())
+    if registered is None:
+        yield error(
+            "ASIGNATURA_NO_REGISTRADA",
+            f"La asignatura {id_asignatura.strip()} no pertenece al programa {program.id_carrera} "
+            f"(plan {program.clave_plan}).",
+            node.loc("idAsignatura"),
+        )
+        return
+    tipo = int_or_none(node.get("idTipoAsignatura"))
+    if tipo is not None and tipo != registered.id_tipo:
+        yield error(
+            "ASIGNATURA_NO_COINCIDE",
+            f"La asignatura {registered.id_asignatura} ({registered.nombre}) tiene idTipoAsignatura "
+            f"{tipo}, pero en el programa es {registered.id_tipo}.",
+            node.loc("idTipoAsignatura"),
+        )
+    creditos = decimal_or_none(node.get("creditos"))
+    if creditos is not None and creditos != registered.creditos:
+        yield error(
+            "ASIGNATURA_NO_COINCIDE",
+            f"La asignatura {registered.id_asignatura} ({registered.nombre}) tiene "
+            f"{decimal_text(creditos)} créditos, pero en el programa tiene "
+            f"{decimal_text(registered.creditos)}.",
+            node.loc("creditos"),
+        )
 
 
 def check_duplicates(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding]:
+    ids = [node.get("idAsignatura") for node in doc.asignatura]
+    present = [i.strip() for i in ids if i is not None]
+    if len(set(present)) == len(present):
+        return  # no id repeats (the common case, seen in one pass)
     first: dict[str, int] = {}
     for position, node in enumerate(doc.asignatura, start=1):
         id_asignatura = node.get("idAsignatura")

@@ -12,9 +12,12 @@ from mec_ws.registry import ValidationContext
 from mec_ws.rules.base import Rule, error
 from mec_ws.rules.common import pipe_fields
 
+_SEP_TAGS = (q("Dreoe"), q("SepIpes"))
+_DEC = q("Dec")
+
 
 def check_root(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding]:
-    if doc.root.tag != q("Dec"):
+    if doc.root.tag != _DEC:
         tag = doc.root.tag if isinstance(doc.root.tag, str) else "?"
         yield error(
             "XML_RAIZ_INVALIDA",
@@ -54,7 +57,7 @@ def check_sep_nodes(doc: DecDocument, ctx: ValidationContext) -> Iterator[Findin
     """Only the SEP fills ``Dreoe``/``SepIpes``; empty placeholders (``<Dreoe/>``) are allowed."""
     seen: dict[str, int] = {}
     for el in doc.root:
-        if el.tag not in (q("Dreoe"), q("SepIpes")):
+        if el.tag not in _SEP_TAGS:
             continue
         name = etree.QName(el).localname
         seen[name] = seen.get(name, 0) + 1

@@ -225,18 +225,17 @@ def test_upload_findings_found_on_reading_a_chunk_reject_the_batch(
     world = chunked
     files = {f"c{n}.xml": world.certificate(n) for n in range(5)}
     _, numero = _upload(world, files)
-    original = zipread._read_capped
+    original = zipread._read_entry
     calls = {"n": 0}
 
-    def corrupt_third_read(stream: Any, cap: int) -> bytes:
-        data = original(stream, cap)
-        if cap > zipread._SNIFF:  # a whole entry, not the scan's sniff
-            calls["n"] += 1
-            if calls["n"] == 3:
-                raise zipread.zlib.error("prueba: entrada dañada")
+    def corrupt_third_read(*args: Any) -> bytes:  # a whole entry (the scan only sniffs a head)
+        data = original(*args)
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise zipread.zlib.error("prueba: entrada dañada")
         return data
 
-    monkeypatch.setattr(zipread, "_read_capped", corrupt_third_read)
+    monkeypatch.setattr(zipread, "_read_entry", corrupt_third_read)
     assert world.drain() == 1
     batch = _batch(world, numero)
     assert batch.estatus is EstatusLote.RECHAZADO and _count(world, Certificate) == 0

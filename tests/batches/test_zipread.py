@@ -363,3 +363,70 @@ def test_encrypted_entry(tmp_path: Path) -> None:
     assert found(scan.findings) == [("ZIP_INVALIDO", "secreto.xml")]
     assert "cifrado" in scan.findings[0].message
     assert [n for n, _ in scan.entries()] == ["b.xml"]
+
+
+# --- reading entries straight from the archive (the plain case) agrees with zipfile ---------------------
+
+
+def _variants(tmp_path: Path) -> list[Path]:
+    """ZIPs whose entries are plain, and copies with one byte or header field damaged."""
+    body = XML * 40  # ~4 KiB: more than the scan's sniff, compresses well
+    out = [
+        make_zip(tmp_path / "deflated.zip", [("a.xml", body), ("b.xml", XML), ("c.xml", b"")]),
+        make_zip(tmp_path / "stored.zip", [("a.xml", body), ("b.xml", XML)], method=zipfile.ZIP_STORED),
+        make_zip(tmp_path / "utf8.zip", [("ñandú.xml", body)]),
+    ]
+    for base in list(out):
+        raw = base.read_bytes()
+        local = raw.index(b"PK\x03\x04")
+        central = raw.index(b"PK\x01\x02")
+        data_at = local + 30 + struct.unpack_from("<H", raw, local + 26)[0]
+        damaged: dict[str, bytearray] = {}
+        for label, offset in (
+            ("datos", data_at + 5),  # a byte of the (compressed) data
+            ("firma", local + 1),  # the local header's magic
+            ("nombre", local + 30),  # the local header's name
+            ("crc", central + 16),  # the central directory's CRC
+            ("tamano", central + 24),  # the central directory's uncompressed size
+            ("comprimido", central + 20),  # the central directory's compressed size
+        ):
+            copy = bytearray(raw)
+            copy[offset] ^= 0x5A
+            damaged[label] = copy
+        for label, copy in damaged.items():
+            path = tmp_path / f"{base.stem}-{label}.zip"
+            path.write_bytes(bytes(copy))
+            out.append(path)
+    return out
+
+
+def _read_all(path: Path) -> tuple[list[tuple[str, bytes]], list[tuple[str, str, str]]]:
+    scan = iter_upload(path, UploadLimits())
+    entries = list(scan.entries())
+    return entries, [(f.code, f.message, f.location) for f in scan.findings]
+
+
+def test_plain_entries_are_read_without_zipfile_open(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    body = XML * 40
+    path = make_zip(tmp_path / "lote.zip", [("a.xml", body), ("b.xml", XML)])
+
+    def no_open(*args: object, **kwargs: object) -> None:
+        raise AssertionError("zipfile.ZipFile.open no debía usarse para una entrada sin problemas")
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", no_open)
+    assert _read_all(path) == ([("a.xml", body), ("b.xml", XML)], [])
+
+
+def test_reading_straight_agrees_with_zipfile_on_damaged_archives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mec_ws.batches import zipread
+
+    variants = _variants(tmp_path)
+    straight = [_read_all(path) for path in variants]
+    monkeypatch.setattr(zipread, "_inflate_whole", lambda fh, info: None)  # zipfile reads every entry
+    through_zipfile = [_read_all(path) for path in variants]
+    for path, mine, theirs in zip(variants, straight, through_zipfile, strict=True):
+        assert mine == theirs, path.name
+    # the damage is seen: not every variant reads cleanly
+    assert sum(1 for _, findings in straight if findings) >= 6

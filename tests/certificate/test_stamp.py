@@ -180,3 +180,19 @@ def test_placeholders_alone_are_not_a_stamp(make_dec, pki) -> None:
     verification = verify_stamped(etree.tostring(root), pki.sep_signer.certificate)
     assert not verification.ok
     assert any("no está sellado" in p for p in verification.problems)
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        datetime(2026, 12, 1, 0, 32, 5),
+        datetime(1999, 1, 9, 23, 59, 59, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59),
+        datetime(999, 3, 4, 5, 6, 7),  # strftime does not pad a three-digit year
+        datetime(2026, 1, 2, 3, 4, 5, 678),
+    ],
+)
+def test_stamp_date_is_the_date_format(when: datetime) -> None:
+    from mec_ws.certificate.stamp import DATE_FORMAT, stamp_date
+
+    assert stamp_date(when) == when.strftime(DATE_FORMAT)

@@ -169,3 +169,25 @@ def test_garbage_values_do_not_crash(cert, ctx):
     findings = run(PROGRAM_RULES, root, ctx)
     # the missing subject id makes the total incomplete; the unreadable values are the XSD's to report
     assert codes(findings) == ["CERTIFICADO_TOTAL_INCOMPLETO"]
+
+
+def test_subjects_remembered_as_matching_are_judged_again_against_another_program(cert, ctx, scenario):
+    """A subject that matched one program (remembered as such) is still compared with a program
+    whose credits differ, and a later mismatch in the same program is still found."""
+    root = cert()
+    assert run(PROGRAM_RULES, root, ctx) == []
+    assert run(PROGRAM_RULES, cert(), ctx) == []  # the same subjects again: remembered, no finding
+    first = scenario.program.subjects[0]
+    changed = dataclasses.replace(
+        scenario.program,
+        subjects=(dataclasses.replace(first, creditos=first.creditos + 1), *scenario.program.subjects[1:]),
+    )
+    other = dataclasses.replace(ctx, find_program=programs_lookup([changed]))
+    found = [f for f in run(PROGRAM_RULES, cert(), other) if f.code == "ASIGNATURA_NO_COINCIDE"]
+    assert [f.location for f in found] == ["Dec/Asignaturas/Asignatura[1]/@creditos"]
+    again = cert()
+    subjects(again)[1].set("creditos", "9.00")
+    found = run(PROGRAM_RULES, again, ctx)
+    assert [(f.code, f.location) for f in found] == [
+        ("ASIGNATURA_NO_COINCIDE", "Dec/Asignaturas/Asignatura[2]/@creditos")
+    ]
