@@ -13,10 +13,12 @@
   autovacuum does in production), and ``stamped_xml`` is a small constant.
 - Then runs :func:`mec_ws.services.query.consulta_certificados` (the real service, one session per
   call as a request has) ``--repeat`` times for each filter, with varying values, as an IPES user
-  of the largest institution and as an SEP operator, on the first and the last ("deep") page of
+  of the largest institution and as an SEP operator, on the first, the middle and the last page of
   ``--size`` rows, and prints p50/p99 against the limits (p50 ≤ 20 ms, p99 ≤ 100 ms) with the
   ratio figure/limit (≤ 1 meets it).  Each distinct filter's ``totalRegistros`` is checked
-  against a ``COUNT(*)`` written independently in plain SQL.
+  against a ``COUNT(*)`` written independently in plain SQL, and its middle page against a plain
+  ``OFFSET`` query; after the load, the trigger-kept ``certificate_month_counts`` is checked
+  against a ``GROUP BY`` recount of the rows.
 - ``--explain`` prints the plans of the page and count queries of each case (one run each).
 - ``--keep`` leaves the schema (its name is printed) and ``--schema NAME`` reuses one instead of
   loading again.
@@ -150,8 +152,38 @@ def load(engine: Engine, shape: Shape) -> None:
         for _, definition in indexes:
             conn.execute(text(definition))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        for table in ("institutions", "campuses", "folios_pago", "batches", "certificates"):
+        for table in (
+            "institutions",
+            "campuses",
+            "folios_pago",
+            "batches",
+            "certificates",
+            "certificate_month_counts",
+        ):
             conn.execute(text(f"VACUUM ANALYZE {table}"))
+    check_month_counts(engine)
+
+
+class MonthCountMismatch(AssertionError):
+    """``certificate_month_counts`` differs from a recount of the rows."""
+
+
+def check_month_counts(engine: Engine) -> None:
+    """The triggers kept the month counts of the bulk load: equal to a ``GROUP BY`` recount."""
+    with engine.connect() as conn:
+        differing = conn.execute(
+            text("""
+            SELECT count(*) FROM (
+                SELECT institution_id, mes, n FROM certificate_month_counts WHERE n <> 0
+                EXCEPT
+                SELECT institution_id, to_char(fecha_carga AT TIME ZONE 'UTC', 'YYYY-MM'), count(*)
+                FROM certificates GROUP BY 1, 2
+            ) AS d""")
+        ).scalar_one()
+        total = conn.execute(text("SELECT coalesce(sum(n), 0) FROM certificate_month_counts")).scalar_one()
+        rows = conn.execute(text("SELECT count(*) FROM certificates")).scalar_one()
+    if differing or total != rows:
+        raise MonthCountMismatch(f"certificate_month_counts: {differing} filas distintas, {total} ≠ {rows}")
 
 
 @contextmanager
@@ -300,9 +332,10 @@ def cases(engine: Engine, repeat: int) -> list[Case]:
     return out
 
 
-def direct_count(conn: Session, who: Principal, f: FiltroCertificados) -> int:
-    """``COUNT(*)`` of the same filter, written by hand (independent of the service's query)."""
-    where, params = ["true"], {}
+def _direct_where(who: Principal, f: FiltroCertificados) -> tuple[str, dict[str, object]]:
+    """The WHERE of the same filter, written by hand (independent of the service's query)."""
+    where: list[str] = ["true"]
+    params: dict[str, object] = {}
     inst = who.institution_id if not who.is_operator else f.id_institucion
     for column, value in (
         ("institution_id", inst),
@@ -322,12 +355,32 @@ def direct_count(conn: Session, who: Principal, f: FiltroCertificados) -> int:
     if f.fecha_carga_desde:
         where.append("(fecha_carga AT TIME ZONE 'America/Mexico_City')::date BETWEEN :fcd AND :fch")
         params |= {"fcd": f.fecha_carga_desde, "fch": f.fecha_carga_hasta}
-    sql = f"SELECT count(*) FROM certificates WHERE {' AND '.join(where)}"
+    return " AND ".join(where), params
+
+
+def direct_count(conn: Session, who: Principal, f: FiltroCertificados) -> int:
+    """``COUNT(*)`` of the same filter, written by hand (independent of the service's query)."""
+    where, params = _direct_where(who, f)
+    sql = f"SELECT count(*) FROM certificates WHERE {where}"
     return int(conn.execute(text(sql), params).scalar_one())
+
+
+def direct_page(conn: Session, who: Principal, f: FiltroCertificados, pagina: int, size: int) -> list[str]:
+    """The folios digitales of page ``pagina`` by a plain ``OFFSET`` query written by hand."""
+    where, params = _direct_where(who, f)
+    sql = (
+        f"SELECT folio_digital FROM certificates WHERE {where} "
+        "ORDER BY fecha_carga, folio_control NULLS LAST, institution_id, id OFFSET :o LIMIT :l"
+    )
+    return list(conn.execute(text(sql), {**params, "o": (pagina - 1) * size, "l": size}).scalars())
 
 
 class TotalMismatch(AssertionError):
     """``totalRegistros`` differs from the direct ``COUNT``."""
+
+
+class PageMismatch(AssertionError):
+    """A page differs from the plain ``OFFSET`` query's."""
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -377,6 +430,13 @@ def measure(engine: Engine, all_cases: list[Case], repeat: int, size: int, expla
                         f"{case.name}: totalRegistros {page.total_registros} ≠ COUNT {expected} ({f})"
                     )
                 totals[f] = page.total_registros
+                if case.deep:
+                    middle = max(1, math.ceil(page.total_registros / size / 2))
+                    got = query_service.consulta_certificados(s, case.who, f, middle, size)
+                    if [c.folio_digital for c in got.certificados] != direct_page(
+                        s, case.who, f, middle, size
+                    ):
+                        raise PageMismatch(f"{case.name}: página {middle} ≠ OFFSET ({f})")
         pages: list[tuple[str, Callable[[FiltroCertificados], int]]] = [("primera", lambda f: 1)]
         if case.deep:
             pages += [

@@ -23,6 +23,7 @@ from models.certificates import (
     CancellationRequest,
     Certificate,
     CertificateCount,
+    CertificateMonthCount,
     Document,
     EstatusCancelacion,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "CancellationRequest",
     "Certificate",
     "CertificateCount",
+    "CertificateMonthCount",
     "Document",
     "EstatusArchivo",
     "EstatusCancelacion",

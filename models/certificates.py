@@ -132,6 +132,30 @@ class CertificateCount(Base):
     n: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class CertificateMonthCount(Base):
+    """How many certificates each institution has per month of ``fecha_carga``: where a deep page
+    of a query filtered by nothing but the institution lies, without walking the rows before it.
+
+    ``mes`` is ``'YYYY-MM'`` of ``fecha_carga`` in UTC, the same bucket on both databases: on
+    PostgreSQL ``to_char(fecha_carga AT TIME ZONE 'UTC', 'YYYY-MM')``, on SQLite the first seven
+    characters of the stored text (naive UTC ``YYYY-MM-DD HH:MM:SS.ffffff``, compared as text; SQLite's
+    date functions work in milliseconds, and ``datetime()`` of 23:59:59.9995 on the last day of a
+    month is already the next month).  A month's rows are exactly those with
+    ``month_start(mes) <= fecha_carga < month_start(next mes)`` on both databases.
+
+    Kept by database triggers on ``certificates`` (insert, delete, and update of ``institution_id``
+    or ``fecha_carga``; migration ``0011``) like :class:`CertificateCount`.  Rows with ``n = 0`` may
+    remain.  ``(mes, n)`` makes the national sum per month an index-only scan.
+    """
+
+    __tablename__ = "certificate_month_counts"
+    __table_args__ = (Index("ix_certificate_month_counts_mes_n", "mes", "n"),)
+
+    institution_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    mes: Mapped[str] = mapped_column(String(7), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class CancellationRequest(Base):
     """``solicitaCancelacion``: pending for the review window, then applied (or withdrawn).
 

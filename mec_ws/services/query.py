@@ -12,7 +12,10 @@ At national scale (``benchmarks/queries.py``, a million rows): ``totalRegistros`
 over the trigger-kept :class:`models.CertificateCount` when only institution, campus and estatus
 filter, else a ``COUNT`` on ``certificates`` without joins — and a page is located on ids by an
 index-only scan of an ordered index, from whichever end of the order is nearer, before its rows are
-read and joined.
+read and joined.  A deep page of a result filtered by nothing or only by the institution starts the
+scan at a month boundary instead: the trigger-kept :class:`models.CertificateMonthCount` says how
+many rows come before each month (``fechaCarga`` leads the order), so only rows inside one month
+are skipped.
 
 Extreme dates are clamped, never an error: ``fechaCargaHasta`` on the last representable day
 (9999-12-31) means "no upper bound", and ``fechaCargaDesde`` before 1900 "no lower bound" (no
@@ -24,7 +27,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,13 +45,16 @@ from mec_ws.services.dto import (
     PaginaCertificados,
     Principal,
 )
-from models import Campus, Certificate, CertificateCount, Institution
+from models import Campus, Certificate, CertificateCount, CertificateMonthCount, Institution
 
 log = logging.getLogger(__name__)
 
 MEXICO_CITY = ZoneInfo("America/Mexico_City")
 MAX_PAGE_SIZE = 500
 EARLIEST_LOAD_DAY = date(1900, 1, 1)
+# A page at least this many rows from the nearer end of a result filtered by nothing or only by
+# the institution is reached from the nearest month boundary (``_walk``).
+DEEP_PAGE_ROWS = 5_000
 
 
 def listing_order() -> tuple[ColumnElement[Any], ...]:
@@ -200,6 +206,66 @@ def _counted_only_by_kept_columns(filtro: FiltroCertificados) -> bool:
     )
 
 
+def _by_institution_only(filtro: FiltroCertificados) -> bool:
+    """Whether ``filtro`` filters by nothing but (perhaps) the institution."""
+    return _counted_only_by_kept_columns(filtro) and not _text(filtro.id_campus) and filtro.estatus is None
+
+
+def month_start(mes: str) -> datetime:
+    """The first instant (UTC) of the month ``'YYYY-MM'`` of :class:`models.CertificateMonthCount`.
+
+    On PostgreSQL the trigger's bucket is the UTC month of a ``timestamptz``; on SQLite it is the
+    first seven characters of the stored naive-UTC text, which compares as text with this bound
+    (bound as ``YYYY-MM-01 00:00:00.000000``): either way the month's rows are exactly those from
+    this instant up to the next month's.
+    """
+    return datetime(int(mes[:4]), int(mes[5:7]), 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Walk:
+    """How a page is reached: skip ``skip`` rows of the order, forward from ``boundary`` (rows with
+    ``fecha_carga >= boundary``) or backwards from it (rows with ``fecha_carga < boundary``);
+    ``boundary`` ``None`` is the start (forward) or the end (backwards) of the whole order."""
+
+    boundary: datetime | None
+    backwards: bool
+    skip: int
+
+
+def _walk(offset: int, limit: int, total: int, months: list[tuple[str, int]]) -> Walk:
+    """The shortest walk to rows ``offset .. offset + limit - 1`` of ``total``, from either end or
+    from the start of one of ``months`` (in order, each with its number of rows)."""
+    after = total - offset - limit  # rows after the page
+    best = Walk(None, True, after) if after < offset else Walk(None, False, offset)
+    before = 0  # rows before the month
+    for mes, n in months:
+        if before <= offset and offset - before < best.skip:
+            best = Walk(month_start(mes), False, offset - before)
+        elif before >= offset + limit and before - offset - limit < best.skip:
+            best = Walk(month_start(mes), True, before - offset - limit)
+        before += n
+    return best
+
+
+def _month_counts(session: Session, who: Principal, filtro: FiltroCertificados) -> list[tuple[str, int]]:
+    """Rows per month, in order, of what ``who`` sees filtered only by institution (or nothing)."""
+    inst = _text(filtro.id_institucion) if who.is_operator else who.institution_id
+    if inst:
+        query = (
+            select(CertificateMonthCount.mes, CertificateMonthCount.n)
+            .where(CertificateMonthCount.institution_id == inst)
+            .order_by(CertificateMonthCount.mes)
+        )
+    else:  # every institution: an index-only scan of ix_certificate_month_counts_mes_n
+        query = (
+            select(CertificateMonthCount.mes, func.sum(CertificateMonthCount.n))
+            .group_by(CertificateMonthCount.mes)
+            .order_by(CertificateMonthCount.mes)
+        )
+    return [(mes, int(n)) for mes, n in session.execute(query)]
+
+
 def _total(
     session: Session, who: Principal, filtro: FiltroCertificados, where: list[ColumnElement[bool]]
 ) -> int:
@@ -243,16 +309,26 @@ def consulta_certificados(
         # The page is found on ids alone (the ordered/covering indexes of ``models.Certificate``
         # make that an index-only scan), and only its rows are then read whole and joined.  A page
         # past the middle is taken from the other end of the order, so the last pages cost what
-        # the first ones do; the walk is longest for the middle page of a large result.
+        # the first ones do.  A deep page of a result filtered by nothing or only by the
+        # institution (the large ones) starts from the nearest month boundary instead, known from
+        # the kept month counts: ``fecha_carga`` leads the order, so every row of a month comes
+        # before every row of the next, and only rows inside one month are skipped.
         limit = min(registros_por_pagina, total - offset)
-        from_end = total - offset - limit  # rows after the page
-        backwards = from_end < offset
-        skip = from_end if backwards else offset
+        walk = _walk(offset, limit, total, [])
+        if walk.skip >= DEEP_PAGE_ROWS and _by_institution_only(filtro):
+            walk = _walk(offset, limit, total, _month_counts(session, who, filtro))
+        bounded = list(where)
+        if walk.boundary is not None:
+            bounded.append(
+                Certificate.fecha_carga < walk.boundary
+                if walk.backwards
+                else Certificate.fecha_carga >= walk.boundary
+            )
         ids = (
             select(Certificate.id)
-            .where(*where)
-            .order_by(*page_order(descending=backwards))
-            .offset(skip)
+            .where(*bounded)
+            .order_by(*page_order(descending=walk.backwards))
+            .offset(walk.skip)
             .limit(limit)
             .subquery()
         )
