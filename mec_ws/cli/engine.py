@@ -51,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=[],
         type=Path,
         metavar="ARCHIVO",
-        help="programa de estudios en XML; repetible",
+        help="programa de estudios en XML o XLSX; repetible",
     )
     p.add_argument("--institucion", metavar="ID", help="clave MEC de la institución que carga")
     p.add_argument(
@@ -128,11 +128,14 @@ class _Summary:
 
 
 def _read_programs(paths: list[Path], institution_id: str | None) -> list[StudyProgram]:
-    from mec_ws.programs import read_program_xml
+    from mec_ws.programs import is_zip, read_program_xlsx, read_program_xml
 
     programs: list[StudyProgram] = []
     for path in paths:
-        result = read_program_xml(path.read_bytes(), institution=None)
+        data = path.read_bytes()
+        # decided by content, as cargaProgramaEstudios does: an XLSX is a ZIP, an XML is not
+        reader = read_program_xlsx if is_zip(data[:4]) else read_program_xml
+        result = reader(data, institution=None)
         errors = [f for f in result.findings if f.status is Status.ERROR]
         if result.program is None or errors:
             lines = "\n".join(f"  {f.code} {f.location} {f.message}" for f in errors)

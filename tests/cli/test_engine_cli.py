@@ -174,3 +174,22 @@ def test_generator_samples_validate_and_verify_once_stamped(demo: Path, tmp_path
         ok = run("verify", "--sep-cer", demo / "sep.cer", stamped, cwd=demo)
         assert ok.returncode == 0, ok.stdout + ok.stderr
         assert "VÁLIDO" in ok.stdout
+
+
+def test_a_program_in_xlsx_serves_as_the_xml_one(demo: Path, tmp_path: Path):
+    """``--programa`` takes the spreadsheet layout too (told apart by content, as the service does)."""
+    from mec_ws.programs import program_to_xlsx, read_program_xml
+
+    program = read_program_xml((demo / "programa.xml").read_bytes(), institution=None).program
+    assert program is not None
+    sheet = tmp_path / "programa.xlsx"
+    sheet.write_bytes(program_to_xlsx(program))
+    files = sorted((demo / "validos").glob("*.xml"))
+    args = [a if a != demo / "programa.xml" else sheet for a in registry_args(demo)]
+    result = run("validate", *args, *files, cwd=demo)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "10 correcto(s), 0 con errores" in result.stdout
+    broken = tmp_path / "roto.xlsx"
+    broken.write_bytes(sheet.read_bytes()[:200])  # a ZIP cut short: the reader's finding, not a crash
+    result = run("validate", "--ca", demo / "ca.cer", "--programa", broken, *files, cwd=demo)
+    assert result.returncode != 0 and "no es válido" in (result.stdout + result.stderr)
