@@ -10,7 +10,11 @@ open with ``BEGIN IMMEDIATE`` unless marked read-only: a transaction that reads 
 (claiming a batch, counting an attempt) would otherwise fail at once with "database is locked"
 when another writer got there first, instead of waiting its turn.  A unit of work that only reads
 calls :func:`read_only` first; it then opens with a deferred ``BEGIN`` and, under WAL, neither
-waits for nor blocks the writer.  On PostgreSQL :func:`read_only` changes nothing.
+waits for nor blocks the writer, and every statement in it sees the same snapshot (WAL keeps the
+one of its first read).  On PostgreSQL :func:`read_only` opens the transaction ``REPEATABLE READ``
+for the same reason: a page of ``consultaCertificados``, its ``totalRegistros`` and the counts
+that locate it come from one snapshot even if a batch is accepted in between (at PostgreSQL's
+default ``READ COMMITTED`` each statement would see the newest rows).
 """
 
 from __future__ import annotations
@@ -150,7 +154,10 @@ def read_only(session: Session) -> Session:
     """
     if session.in_transaction():
         raise RuntimeError("read_only() debe llamarse antes de la primera consulta de la transacción")
-    session.connection(execution_options={READ_ONLY_OPTION: True})
+    options: dict[str, Any] = {READ_ONLY_OPTION: True}
+    if session.get_bind().dialect.name == "postgresql":
+        options["isolation_level"] = "REPEATABLE READ"  # one snapshot for the whole read
+    session.connection(execution_options=options)
     return session
 
 

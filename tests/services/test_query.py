@@ -288,3 +288,25 @@ def test_page_past_the_end_is_empty_even_when_huge(seeded: World) -> None:
     for pagina in (2, 10**12, 10**30):
         page = seeded.app.consulta_certificados(seeded.ipes, FiltroCertificados(), pagina, 500)
         assert (page.total_registros, page.certificados) == (4, ())
+
+
+def test_a_page_and_its_total_come_from_one_snapshot(seeded: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Certificates accepted between the count and the page (another transaction, committed) are in
+    neither: the read is one snapshot on both databases (SQLite's WAL read transaction; PostgreSQL
+    REPEATABLE READ), so ``totalRegistros`` always matches the pages."""
+    from mec_ws.services import query
+
+    world = seeded
+    counted = query._total
+
+    def count_then_another_batch_lands(*args: object, **kwargs: object) -> int:
+        total = counted(*args, **kwargs)  # type: ignore[arg-type]
+        _cert(world, "A-0-NUEVO", fecha_carga=T - timedelta(days=1))  # sorts first: would shift the page
+        return total
+
+    monkeypatch.setattr(query, "_total", count_then_another_batch_lands)
+    page = world.app.consulta_certificados(world.ipes, FiltroCertificados(), 1, 500)
+    assert "A-0-NUEVO" not in [c.folio_control for c in page.certificados]
+    assert page.total_registros == len(page.certificados)
+    monkeypatch.setattr(query, "_total", counted)
+    assert "A-0-NUEVO" in _folios(world, world.ipes)  # the next read sees it
