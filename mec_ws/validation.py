@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from mec_ws.certificate import schema
-from mec_ws.certificate.document import NS, DecDocument, is_placeholder, q
+from mec_ws.certificate.document import DEC_TAG, NS, SEP_TAGS, DecDocument, is_placeholder
 from mec_ws.certificate.reader import read_xml
 from mec_ws.errors import XmlReadError
 from mec_ws.findings import Finding, Status
@@ -36,8 +36,6 @@ from mec_ws.rules.base import Rule, error
 log = logging.getLogger(__name__)
 
 INTERNAL_ERROR = "ERROR_INTERNO_REGLA"
-_SEP_TAGS = (q("Dreoe"), q("SepIpes"))
-_DEC = q("Dec")
 _SELLO_CODES = frozenset({"SELLO_INVALIDO", "SELLO_VARIANTE_32", "CERTIFICADO_RESPONSABLE_INVALIDO"})
 
 
@@ -96,11 +94,11 @@ def _upload_part(root: etree._Element) -> etree._Element:
     """The tree the upload XSD judges: without SEP nodes that carry content (their presence is
     NODOS_SEP_PRESENTES, not an XSD finding); empty placeholders stay (the XSD places them at the
     end of ``Dec``), their whitespace-only text dropped (the rule allows it, an XSD empty type not)."""
-    sep = [el for el in root if el.tag in _SEP_TAGS]
+    sep = [el for el in root if el.tag in SEP_TAGS]
     if not sep or all(is_placeholder(el) and el.text is None for el in sep):
         return root
     part = copy.deepcopy(root)
-    for el in [el for el in part if el.tag in _SEP_TAGS]:
+    for el in [el for el in part if el.tag in SEP_TAGS]:
         if is_placeholder(el):
             el.text = None
         else:
@@ -123,7 +121,7 @@ def validate_file(name: str, data: bytes, ctx: ValidationContext) -> FileResult:
     except XmlReadError as exc:
         return FileResult(name, None, (error(exc.finding_code, exc.mensaje, ""),), None)
     root = tree.getroot()
-    if root.tag != _DEC:
+    if root.tag != DEC_TAG:
         found = root.tag if isinstance(root.tag, str) else "(desconocido)"
         finding = error(
             "XML_RAIZ_INVALIDA",

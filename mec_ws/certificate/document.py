@@ -23,6 +23,11 @@ def q(local: str) -> str:
     return f"{{{NS}}}{local}"
 
 
+DEC_TAG = q("Dec")
+DREOE_TAG, SEP_IPES_TAG = q("Dreoe"), q("SepIpes")
+SEP_TAGS = (DREOE_TAG, SEP_IPES_TAG)  # the nodes only the SEP fills
+
+
 _NO_ATTRS: Mapping[str, str] = MappingProxyType({})
 _ASIGNATURA = q("Asignatura")
 _TAG = {
@@ -105,7 +110,7 @@ def is_placeholder(el: etree._Element) -> bool:
 
 def sep_placeholders(root: etree._Element) -> list[etree._Element]:
     """The empty ``Dreoe``/``SepIpes`` placeholders directly below ``Dec`` (the stamp replaces them)."""
-    return [el for el in root if el.tag in (q("Dreoe"), q("SepIpes")) and is_placeholder(el)]
+    return [el for el in root if el.tag in SEP_TAGS and is_placeholder(el)]
 
 
 def _node_of(el: etree._Element | None, path: str) -> Node:

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 
 from mec_ws.certificate.cadena import cadena_dreoe, cadena_sepipes
-from mec_ws.certificate.document import is_placeholder, q
+from mec_ws.certificate.document import DEC_TAG, DREOE_TAG, SEP_IPES_TAG, SEP_TAGS, is_placeholder
 from mec_ws.certificate.efirma import certificate_from_base64, certificate_number
 from mec_ws.certificate.reader import read_xml
 from mec_ws.certificate.schema import validate_stamped
@@ -31,7 +31,6 @@ from mec_ws.errors import XmlReadError
 MEXICO_CITY = ZoneInfo("America/Mexico_City")
 SEP_IPES_VERSION = "1.0"
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
-_DREOE, _SEP_IPES = q("Dreoe"), q("SepIpes")
 
 
 @dataclass(frozen=True)
@@ -116,7 +115,7 @@ def stamp(
     placeholders ``<Dreoe/>`` ``<SepIpes/>`` at its end, which the filled nodes replace (in their
     place, keeping the surrounding whitespace): the result never has two of either.
     """
-    sep_nodes = [el for el in root if el.tag == _DREOE or el.tag == _SEP_IPES]
+    sep_nodes = [el for el in root if el.tag in SEP_TAGS]
     if any(not is_placeholder(el) for el in sep_nodes):
         raise ValueError("El certificado ya tiene los nodos Dreoe o SepIpes.")
     if len(sep_nodes) != len({el.tag for el in sep_nodes}):
@@ -130,7 +129,7 @@ def stamp(
     numero = _sep_number(signer.certificate)
 
     placeholder = {el.tag: el for el in sep_nodes}
-    dreoe = _place(root, _DREOE, placeholder.get(_DREOE), before=placeholder.get(_SEP_IPES))
+    dreoe = _place(root, DREOE_TAG, placeholder.get(DREOE_TAG), before=placeholder.get(SEP_IPES_TAG))
     dreoe.set("fechaDreoe", fecha)
     dreoe.set("selloDec", sello_dec)
     dreoe.set("noCertificadoDreoe", numero)
@@ -140,7 +139,7 @@ def stamp(
     dreoe.set("cargo", signer.cargo)
     dreoe.set("selloDreoe", sign(cadena_dreoe(dreoe), signer.key))
 
-    sepipes = _place(root, _SEP_IPES, placeholder.get(_SEP_IPES), after=dreoe)
+    sepipes = _place(root, SEP_IPES_TAG, placeholder.get(SEP_IPES_TAG), after=dreoe)
     sepipes.set("version", SEP_IPES_VERSION)
     sepipes.set("folioDigital", folio)
     sepipes.set("fechaSepIpes", fecha)
@@ -182,15 +181,15 @@ def verify_stamped(data: bytes, sep_certificate: x509.Certificate) -> StampVerif
         root = read_xml(data).getroot()
     except XmlReadError as exc:
         return StampVerification(ok=False, problems=(exc.mensaje,))
-    if root.tag != q("Dec"):
+    if root.tag != DEC_TAG:
         return StampVerification(ok=False, problems=("El elemento raíz no es Dec.",))
     problems = [f"{f.location}: {f.message}" for f in validate_stamped(root)]
 
     inst_problems, variant = _check_institution_sello(root)
     problems += inst_problems
 
-    dreoe = root.find(q("Dreoe"))
-    sepipes = root.find(q("SepIpes"))
+    dreoe = root.find(DREOE_TAG)
+    sepipes = root.find(SEP_IPES_TAG)
     if dreoe is None or sepipes is None or is_placeholder(dreoe) or is_placeholder(sepipes):
         problems.append("El archivo no tiene los nodos Dreoe y SepIpes: no está sellado por la SEP.")
         return StampVerification(ok=False, problems=tuple(problems), sello_variant=variant)

@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import FrameType
 
 from mec_ws.config import Settings
@@ -109,7 +109,6 @@ class _Slot:
     restart_at: float | None = None
     exit_code: int | None = None
     gave_up: bool = False
-    spawns: list[int] = field(default_factory=list)
 
 
 ChildBody = Callable[[Settings, bool], int]
@@ -153,7 +152,6 @@ class ForkedWorkers:
                 sys.stderr.flush()
                 os._exit(code)
         slot.pid, slot.started_at, slot.restart_at = pid, time.monotonic(), None
-        slot.spawns.append(pid)
 
     def _ended(self, slot: _Slot, status: int) -> None:
         code = os.waitstatus_to_exitcode(status)

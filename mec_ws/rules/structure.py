@@ -6,18 +6,23 @@ from collections.abc import Iterator
 
 from lxml import etree
 
-from mec_ws.certificate.document import NS, TIPO_CERTIFICADO_IPES, VERSION, DecDocument, is_placeholder, q
+from mec_ws.certificate.document import (
+    DEC_TAG,
+    NS,
+    SEP_TAGS,
+    TIPO_CERTIFICADO_IPES,
+    VERSION,
+    DecDocument,
+    is_placeholder,
+)
 from mec_ws.findings import Finding
 from mec_ws.registry import ValidationContext
 from mec_ws.rules.base import Rule, error
 from mec_ws.rules.common import pipe_fields
 
-_SEP_TAGS = (q("Dreoe"), q("SepIpes"))
-_DEC = q("Dec")
-
 
 def check_root(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding]:
-    if doc.root.tag != _DEC:
+    if doc.root.tag != DEC_TAG:
         tag = doc.root.tag if isinstance(doc.root.tag, str) else "?"
         yield error(
             "XML_RAIZ_INVALIDA",
@@ -57,7 +62,7 @@ def check_sep_nodes(doc: DecDocument, ctx: ValidationContext) -> Iterator[Findin
     """Only the SEP fills ``Dreoe``/``SepIpes``; empty placeholders (``<Dreoe/>``) are allowed."""
     seen: dict[str, int] = {}
     for el in doc.root:
-        if el.tag not in _SEP_TAGS:
+        if el.tag not in SEP_TAGS:
             continue
         name = etree.QName(el).localname
         seen[name] = seen.get(name, 0) + 1
