@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import lru_cache, wraps
+from typing import TypeVar
 
 from mec_ws.certificate.document import DecDocument
 from mec_ws.findings import CODES, Finding, Status
@@ -44,21 +45,33 @@ def skipped(code: str, message: str, location: str = "") -> Finding:
     )
 
 
-_CACHED_TEXT = 32  # longer texts are parsed each time, never kept (the cache stays small)
+CACHED_TEXT = 32  # longer texts are computed each time, never kept (the caches stay small)
+T = TypeVar("T")
+
+
+def short_text_cache(maxsize: int) -> Callable[[Callable[[str], T]], Callable[[str], T]]:
+    """Keep ``fn(text)`` for texts of up to :data:`CACHED_TEXT` characters (``fn`` must be a pure
+    function of its text with an immutable result: a batch repeats few distinct grades, credits,
+    types or CURPs); a longer text is computed each time and never kept."""
+
+    def wrap(fn: Callable[[str], T]) -> Callable[[str], T]:
+        cached = lru_cache(maxsize=maxsize)(fn)
+
+        @wraps(fn)
+        def call(text: str) -> T:
+            return cached(text) if len(text) <= CACHED_TEXT else fn(text)
+
+        return call
+
+    return wrap
 
 
 def decimal_or_none(value: str | None) -> Decimal | None:
     """The decimal text of an attribute, or None when absent or not a finite number."""
-    if value is None:
-        return None
-    return _cached_decimal(value) if len(value) <= _CACHED_TEXT else _decimal(value)
+    return None if value is None else _decimal(value)
 
 
-@lru_cache(maxsize=4096)  # a pure function of the text (Decimal is immutable); a batch repeats few
-def _cached_decimal(value: str) -> Decimal | None:
-    return _decimal(value)
-
-
+@short_text_cache(4096)
 def _decimal(value: str) -> Decimal | None:
     try:
         number = Decimal(value.strip())

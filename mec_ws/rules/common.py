@@ -6,12 +6,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 
 from mec_ws import catalogs
 from mec_ws.certificate.cadena import ASIGNATURA_FIELDS, CADENA_FIELDS, VARIANT_32_OMITS, join, normalize
 from mec_ws.certificate.document import DecDocument, Node
 from mec_ws.registry import ValidationContext
+from mec_ws.rules.base import short_text_cache
 from mec_ws.rules.values import decimal_or_none, int_or_none
 
 COUNTED_TYPES = frozenset({263, 264, 265})  # 266 COMPLEMENTARIA counts in nothing
@@ -58,14 +58,10 @@ def subject_type(node: Node) -> int | None:
     raw = node.get("idTipoAsignatura")
     if raw is None:
         return None
-    return _cached_type(raw) if len(raw) <= _CACHED_TEXT else _subject_type(raw)
-
-
-@lru_cache(maxsize=256)
-def _cached_type(raw: str) -> int | None:
     return _subject_type(raw)
 
 
+@short_text_cache(256)
 def _subject_type(raw: str) -> int | None:
     value = int_or_none(raw)
     return value if value is not None and catalogs.is_known("tipo_asignatura", str(value)) else None
@@ -83,17 +79,10 @@ def grade_value(text: str | None) -> Decimal | None:
     """A grade as written (plain decimal, at most 2 significant decimals), or None when it is not one."""
     if text is None:
         return None
-    return _cached_grade(text) if len(text) <= _CACHED_TEXT else _grade_value(text)
-
-
-_CACHED_TEXT = 32  # longer texts are judged each time, never kept (the caches stay small)
-
-
-@lru_cache(maxsize=4096)  # a pure function of the text; a batch repeats a few dozen distinct grades
-def _cached_grade(text: str) -> Decimal | None:
     return _grade_value(text)
 
 
+@short_text_cache(4096)
 def _grade_value(text: str) -> Decimal | None:
     stripped = text.strip()
     if not _GRADE_TEXT.match(stripped):
@@ -126,16 +115,12 @@ def _figures(doc: DecDocument) -> SubjectFigures:
     for node in doc.asignatura:
         get = node.get
         text = get("calificacion")
-        grade = (
-            None if text is None else _cached_grade(text) if len(text) <= _CACHED_TEXT else _grade_value(text)
-        )
+        grade = None if text is None else _grade_value(text)
         if grade is None:
             all_graded = False
         grade_list.append(grade)
         raw = get("idTipoAsignatura")
-        types.append(
-            None if raw is None else _cached_type(raw) if len(raw) <= _CACHED_TEXT else _subject_type(raw)
-        )
+        types.append(None if raw is None else _subject_type(raw))
     grades = tuple(grade_list)
     counted: tuple[Node, ...] | None = None
     counted_grades: tuple[Decimal, ...] | None = None

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import lru_cache
 
 from mec_ws.certificate.document import DecDocument, Node
 from mec_ws.findings import Finding
 from mec_ws.registry import ValidationContext
-from mec_ws.rules.base import Rule, error
+from mec_ws.rules.base import Rule, error, short_text_cache
 from mec_ws.rules.values import int_or_none
 
 STATE_CODES = [
@@ -87,16 +86,10 @@ def curp_check_digit(first17: str) -> str:
 
 def is_valid_curp(curp: str | None) -> bool:
     """Pattern and check digit."""
-    if curp is None:
-        return False
-    return _cached_valid_curp(curp) if len(curp) <= 32 else _valid_curp(curp)
+    return curp is not None and _valid_curp(curp)
 
 
-@lru_cache(maxsize=4096)  # a pure function of the text; each file asks about the same CURPs twice or more
-def _cached_valid_curp(curp: str) -> bool:
-    return _valid_curp(curp)
-
-
+@short_text_cache(4096)  # each file asks about the same CURPs twice or more
 def _valid_curp(curp: str) -> bool:
     if not CURP_PATTERN.match(curp):
         return False

@@ -13,7 +13,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from mec_ws.certificate.document import DecDocument, Node
 from mec_ws.findings import Finding
 from mec_ws.registry import ValidationContext
-from mec_ws.rules.base import _CACHED_TEXT, Rule, _cached_decimal, _decimal, error
+from mec_ws.rules.base import Rule, error
 from mec_ws.rules.common import counted_subjects, figures
 from mec_ws.rules.values import decimal_or_none, decimal_text, int_or_none
 
@@ -83,20 +83,13 @@ def check_promedio(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding
         )
 
 
-def _credits(text: str | None) -> Decimal | None:
-    """:func:`decimal_or_none`, its cache looked up directly (called for every passed subject)."""
-    if text is None:
-        return None
-    return _cached_decimal(text) if len(text) <= _CACHED_TEXT else _decimal(text)
-
-
 def check_creditos(doc: DecDocument, ctx: ValidationContext) -> Iterator[Finding]:
     written = decimal_or_none(doc.asignaturas.get("creditosObtenidos"))
     if written is None:
         return
     location = doc.asignaturas.loc("creditosObtenidos")
     passed = _passed(doc)
-    credits = [_credits(n.get("creditos")) for n in passed] if passed is not None else None
+    credits = [decimal_or_none(n.get("creditos")) for n in passed] if passed is not None else None
     if credits is not None and all(c is not None for c in credits):
         earned = sum((c for c in credits if c is not None), Decimal(0))
         if written != earned:

@@ -9,30 +9,20 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
 
-from mec_ws.rules.base import decimal_or_none
+from mec_ws.rules.base import decimal_or_none, short_text_cache
 
 __all__ = ["date_or_none", "datetime_or_none", "decimal_or_none", "decimal_text", "int_or_none"]
 
 _INTEGER = re.compile(r"^[+-]?[0-9]+$")
 
 
-_CACHED_TEXT = 32  # longer texts are parsed each time, never kept (the cache stays small)
-
-
 def int_or_none(value: str | None) -> int | None:
     """The integer text of an attribute (``"251"``, ``" 7 "``), or None."""
-    if value is None:
-        return None
-    return _cached_int(value) if len(value) <= _CACHED_TEXT else _int(value)
+    return None if value is None else _int(value)
 
 
-@lru_cache(maxsize=4096)  # a pure function of the text; a batch repeats a few dozen distinct values
-def _cached_int(value: str) -> int | None:
-    return _int(value)
-
-
+@short_text_cache(4096)
 def _int(value: str) -> int | None:
     text = value.strip()
     if not _INTEGER.match(text):
